@@ -18,9 +18,11 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
+        .target(name: "CTickTapeLinux"),
         .target(
             name: "TickTape",
             dependencies: [
+                "CTickTapeLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,7 +62,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TickTapeSimulatorTests",
-            dependencies: ["TickTapeSimulator"]
+            dependencies: ["TickTapeSimulator"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "TickTapeTests",

@@ -1,0 +1,169 @@
+/// One `[[capture]]`: a set of streams captured over N racing connections into one file
+/// series.
+///
+/// The connections all receive the same streams; the merger keeps the first copy of each
+/// message, so a capture survives the loss or slowness of any N-1 of them.
+public struct CaptureConfig: Sendable, Equatable {
+    /// `name`: identifies the capture in file names, logs and metrics; unique, and matching
+    /// `^[a-z0-9][a-z0-9._-]{0,63}$` so it is safe as a path component.
+    public var name: String
+    /// `url`: where to connect, with any streams named in it.
+    public var endpoint: StreamEndpoint
+    /// `connections`: how many identical connections race (required, 1 to 64).
+    public var connections: Int
+    /// `subscribe`: stream names sent in one batched SUBSCRIBE after each connect (default
+    /// none); needed when the URL itself names no streams.
+    public var subscribe: [String]
+    /// `late_policy`: what to do with a message that arrives after its successors were
+    /// written (default `"drop"`).
+    public var latePolicy: LatePolicy
+    /// `stale_after`: a connection that has delivered nothing for this long is replaced
+    /// (default `"10s"`).
+    public var staleAfter: Duration
+    /// `connect_timeout`: TCP + TLS + WebSocket upgrade must finish within this (default `"5s"`).
+    public var connectTimeout: Duration
+    /// `backoff_initial`: first pause before reconnecting a failed connection (default `"250ms"`).
+    public var backoffInitial: Duration
+    /// `backoff_max`: the pause doubles up to this (default `"30s"`).
+    public var backoffMax: Duration
+    /// `ca_file`: an extra trusted CA certificate (PEM, absolute path), for tests and
+    /// private deployments; the system trust store is used as well.
+    public var caFile: String?
+
+    public init(
+        name: String,
+        endpoint: StreamEndpoint,
+        connections: Int,
+        subscribe: [String] = [],
+        latePolicy: LatePolicy = .drop,
+        staleAfter: Duration = .seconds(10),
+        connectTimeout: Duration = .seconds(5),
+        backoffInitial: Duration = .milliseconds(250),
+        backoffMax: Duration = .seconds(30),
+        caFile: String? = nil
+    ) {
+        self.name = name
+        self.endpoint = endpoint
+        self.connections = connections
+        self.subscribe = subscribe
+        self.latePolicy = latePolicy
+        self.staleAfter = staleAfter
+        self.connectTimeout = connectTimeout
+        self.backoffInitial = backoffInitial
+        self.backoffMax = backoffMax
+        self.caFile = caFile
+    }
+
+    static let keys = [
+        "name", "url", "connections", "subscribe", "late_policy", "stale_after", "connect_timeout",
+        "backoff_initial", "backoff_max", "ca_file",
+    ]
+    static let connectionsRange = 1...64
+    static let staleAfterRange = Duration.milliseconds(100)...Duration.seconds(3600)
+    static let connectTimeoutRange = Duration.milliseconds(100)...Duration.seconds(300)
+    static let backoffInitialRange = Duration.milliseconds(1)...Duration.seconds(60)
+    static let backoffMaxRange = Duration.milliseconds(1)...Duration.seconds(3600)
+
+    /// Whether `name` is a valid capture name (`^[a-z0-9][a-z0-9._-]{0,63}$`).
+    public static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard let first = bytes.first, bytes.count <= 64 else { return false }
+        func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+        }
+        return isLowerAlphanumeric(first)
+            && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    /// Reads one `[[capture]]` table; `number` (1-based) names it in errors until its name is known.
+    init(reading table: TOMLTable, number: Int, file: String, topLevelKeys: [String]) throws(ConfigError) {
+        var label = "[[capture]] #\(number)"
+        if case .string(let name)? = table["name"]?.value.kind {
+            label = "capture \(TOMLValue.quoted(name))"
+        }
+        let reader = ConfigTableReader(file: file, table: table, context: label + ": ", location: "in " + label)
+        try reader.checkKeys(Self.keys, misplaced: topLevelKeys)
+
+        let nameRule = "a name matching ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, '.', '_', '-')"
+        guard let (name, nameValue) = try reader.string("name", expected: nameRule) else {
+            throw reader.missing("name", "a unique name like \"btcusdt-book\"")
+        }
+        guard Self.isValidName(name) else {
+            throw reader.invalid("name", nameValue, expected: nameRule)
+        }
+
+        guard let (url, urlValue) = try reader.string(
+            "url", expected: "a string like \"wss://fstream.binance.com/public/ws/btcusdt@bookTicker\"")
+        else {
+            throw reader.missing("url", "like \"wss://fstream.binance.com/public/ws/btcusdt@bookTicker\"")
+        }
+        let endpoint: StreamEndpoint
+        do {
+            endpoint = try StreamEndpoint.parse(url)
+        } catch {
+            throw reader.fail("url: \(error.message)", line: urlValue.line)
+        }
+
+        guard let connections = try reader.integer("connections", in: Self.connectionsRange) else {
+            throw reader.missing("connections", "how many connections race, an integer from 1 to 64")
+        }
+        self.init(name: name, endpoint: endpoint, connections: connections)
+
+        if let value = reader.value("subscribe") {
+            let expected = "a list of stream names like [\"btcusdt@bookTicker\"]"
+            guard case .array(let elements) = value.kind else {
+                throw reader.invalid("subscribe", value, expected: expected)
+            }
+            var seen = Set(endpoint.streams)
+            for element in elements {
+                guard case .string(let stream) = element.kind else {
+                    throw reader.invalid("subscribe", value, expected: expected)
+                }
+                do {
+                    try StreamEndpoint.validateStreamName(stream, route: endpoint.route)
+                } catch {
+                    throw reader.fail("subscribe: \(error.message)", line: element.line)
+                }
+                guard seen.insert(stream).inserted else {
+                    throw reader.fail("subscribe: stream \(stream) is listed twice (in the url or in subscribe)", line: element.line)
+                }
+                subscribe.append(stream)
+            }
+        }
+        if endpoint.streams.isEmpty && subscribe.isEmpty {
+            throw reader.fail(
+                "the url names no streams and subscribe is empty; name them in the url (…/ws/btcusdt@bookTicker) or list them in subscribe",
+                line: urlValue.line)
+        }
+        if let policy = try reader.choice("late_policy", as: LatePolicy.self) {
+            latePolicy = policy
+        }
+        if case .some(.some(let value)) = try reader.duration("stale_after", in: Self.staleAfterRange, example: .seconds(10)) {
+            staleAfter = value
+        }
+        if case .some(.some(let value)) = try reader.duration(
+            "connect_timeout", in: Self.connectTimeoutRange, example: .seconds(5))
+        {
+            connectTimeout = value
+        }
+        if case .some(.some(let value)) = try reader.duration(
+            "backoff_initial", in: Self.backoffInitialRange, example: .milliseconds(250))
+        {
+            backoffInitial = value
+        }
+        if case .some(.some(let value)) = try reader.duration("backoff_max", in: Self.backoffMaxRange, example: .seconds(30)) {
+            backoffMax = value
+        }
+        if backoffMax < backoffInitial {
+            throw reader.fail(
+                "backoff_max (\(HumanDuration.format(backoffMax))) must not be less than backoff_initial (\(HumanDuration.format(backoffInitial)))",
+                line: reader.value("backoff_max")?.line ?? reader.value("backoff_initial")?.line)
+        }
+        if let (path, value) = try reader.string("ca_file", expected: "an absolute path to a PEM file") {
+            guard path.hasPrefix("/") else {
+                throw reader.invalid("ca_file", value, expected: "an absolute path to a PEM file")
+            }
+            caFile = path
+        }
+    }
+}

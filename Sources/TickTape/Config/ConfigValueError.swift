@@ -1,0 +1,15 @@
+/// A value that could not be understood, before it is known where it came from.
+///
+/// The value parsers (`HumanDuration`, `ByteSize`, `StreamEndpoint`) are usable on their
+/// own (command-line flags, tests), so they do not know the file and line; the configuration
+/// loader wraps their message into a `ConfigError` that does.
+public struct ConfigValueError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What is wrong with the value and which forms are accepted.
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,8 @@
+/// How the merger thread waits when every ring is empty.
+public enum MergerIdleStrategy: String, Sendable, Equatable, CaseIterable {
+    /// Busy-poll: lowest latency, burns a whole core; only sensible with `merger_cpu` pinned.
+    case spin
+    /// Spin briefly, then yield and sleep with growing pauses: near-spin latency under load,
+    /// little CPU when the market is quiet.
+    case backoff
+}

@@ -1,0 +1,92 @@
+/// The `[storage]` table: how capture files are written, synced and rotated.
+public struct StorageConfig: Sendable, Equatable {
+    /// `flush_interval`: how often buffered lines are written out (default `"100ms"`,
+    /// 1ms to 10s); also the most a crash of the daemon can lose.
+    public var flushInterval: Duration
+    /// `fsync`: when written data is forced to disk (default `"1s"`).
+    public var fsync: FsyncPolicy
+    /// `rotate_size`: start a new file once the current one reaches this many bytes
+    /// (default `"256MiB"`, at least 1KiB).
+    public var rotateSize: Int64
+    /// `rotate_interval`: also start a new file at each multiple of this interval (default
+    /// `"1h"`); nil (`"never"`) rotates on size only.
+    public var rotateInterval: Duration?
+    /// `buffer_size`: bytes collected before a write (default `"1MiB"`, 4KiB to 64MiB).
+    public var bufferSize: Int
+    /// `max_buffered`: memory that may be held while the disk is slow before frames are
+    /// dropped, and recorded as a gap (default `"256MiB"`, at least `buffer_size`).
+    public var maxBuffered: Int64
+
+    public init(
+        flushInterval: Duration = .milliseconds(100),
+        fsync: FsyncPolicy = .interval(.seconds(1)),
+        rotateSize: Int64 = 256 << 20,
+        rotateInterval: Duration? = .seconds(3600),
+        bufferSize: Int = 1 << 20,
+        maxBuffered: Int64 = 256 << 20
+    ) {
+        self.flushInterval = flushInterval
+        self.fsync = fsync
+        self.rotateSize = rotateSize
+        self.rotateInterval = rotateInterval
+        self.bufferSize = bufferSize
+        self.maxBuffered = maxBuffered
+    }
+
+    static let keys = ["flush_interval", "fsync", "rotate_size", "rotate_interval", "buffer_size", "max_buffered"]
+    static let flushIntervalRange = Duration.milliseconds(1)...Duration.seconds(10)
+    static let fsyncIntervalRange = Duration.milliseconds(1)...Duration.seconds(3600)
+    static let fsyncExpectation = "\"always\", \"never\" or a duration from 1ms to 1h like \"1s\""
+    static let rotateSizeRange: ClosedRange<Int64> = 1024...(1 << 50)
+    static let rotateIntervalRange = Duration.seconds(1)...Duration.seconds(30 * 86_400)
+    static let bufferSizeRange: ClosedRange<Int64> = 4096...(64 << 20)
+    static let maxBufferedRange: ClosedRange<Int64> = 4096...(1 << 50)
+
+    /// Reads `[storage]`; absent keys keep their defaults.
+    init(reading reader: ConfigTableReader) throws(ConfigError) {
+        self.init()
+        try reader.checkKeys(Self.keys)
+        if case .some(.some(let interval)) = try reader.duration(
+            "flush_interval", in: Self.flushIntervalRange, example: .milliseconds(100))
+        {
+            flushInterval = interval
+        }
+        if let value = reader.value("fsync") {
+            switch value.kind {
+            case .string("always"):
+                fsync = .always
+            case .string("never"):
+                fsync = .never
+            case .string(let text):
+                guard let interval = try? HumanDuration.parse(text) else {
+                    throw reader.invalid("fsync", value, expected: Self.fsyncExpectation)
+                }
+                guard Self.fsyncIntervalRange.contains(interval) else {
+                    throw reader.invalid("fsync", value, expected: Self.fsyncExpectation)
+                }
+                fsync = .interval(interval)
+            default:
+                throw reader.invalid("fsync", value, expected: Self.fsyncExpectation)
+            }
+        }
+        if let size = try reader.size("rotate_size", in: Self.rotateSizeRange, example: 256 << 20) {
+            rotateSize = size
+        }
+        if let interval = try reader.duration(
+            "rotate_interval", in: Self.rotateIntervalRange, example: .seconds(3600), allowNever: true)
+        {
+            rotateInterval = interval
+        }
+        if let size = try reader.size("buffer_size", in: Self.bufferSizeRange, example: 1 << 20) {
+            bufferSize = Int(size)
+        }
+        if let size = try reader.size("max_buffered", in: Self.maxBufferedRange, example: 256 << 20) {
+            maxBuffered = size
+        }
+        if maxBuffered < Int64(bufferSize) {
+            throw reader.fail(
+                "max_buffered (\(ByteSize.format(maxBuffered))) must be at least buffer_size (\(ByteSize.format(Int64(bufferSize))))",
+                line: reader.value("max_buffered")?.line ?? reader.value("buffer_size")?.line)
+        }
+    }
+}

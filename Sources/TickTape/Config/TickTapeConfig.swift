@@ -1,0 +1,172 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The whole configuration of a ticktape daemon, as read from `ticktape.toml`.
+///
+/// Loading is strict: an unknown key, a value of the wrong type or out of range, or a
+/// stream that Binance would silently never deliver all stop the daemon at startup with
+/// a message naming the line, because a capture daemon that runs with a misread setting
+/// loses data nobody notices until it is needed.
+public struct TickTapeConfig: Sendable, Equatable {
+    /// `data_dir`: where capture files are written (required, absolute path).
+    public var dataDirectory: String
+    /// `log_level`: "trace", "debug", "info", "notice", "warning", "error" or "critical"
+    /// (default "info").
+    public var logLevel: Logger.Level
+    /// `[engine]`: threads, pinning and queue sizes.
+    public var engine: EngineConfig
+    /// `[storage]`: writing, syncing and rotating capture files.
+    public var storage: StorageConfig
+    /// `[[capture]]`: at least one, with unique names.
+    public var captures: [CaptureConfig]
+
+    public init(
+        dataDirectory: String,
+        logLevel: Logger.Level = .info,
+        engine: EngineConfig = EngineConfig(),
+        storage: StorageConfig = StorageConfig(),
+        captures: [CaptureConfig]
+    ) {
+        self.dataDirectory = dataDirectory
+        self.logLevel = logLevel
+        self.engine = engine
+        self.storage = storage
+        self.captures = captures
+    }
+
+    static let keys = ["data_dir", "log_level", "engine", "storage", "capture"]
+    /// Configuration files are small; anything larger is not one.
+    static let maximumFileSize = 1 << 20
+
+    /// Reads and parses the file at `path`; a missing or unreadable file is a `ConfigError`
+    /// naming the path and the reason.
+    public static func load(path: String) throws(ConfigError) -> TickTapeConfig {
+        let text = try readFile(path)
+        return try parse(text, file: path)
+    }
+
+    /// Parses configuration text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> TickTapeConfig {
+        let document = try TOMLDocument.parse(text, file: file)
+        let reader = ConfigTableReader(file: file, table: document.root, context: "", location: "at the top level")
+        try reader.checkKeys(keys)
+
+        guard let (dataDirectory, dataDirectoryValue) = try reader.string(
+            "data_dir", expected: "an absolute path like \"/var/lib/ticktape\"")
+        else {
+            throw reader.missing("data_dir", "the absolute path where capture files are written, like \"/var/lib/ticktape\"")
+        }
+        guard dataDirectory.hasPrefix("/") else {
+            throw reader.invalid("data_dir", dataDirectoryValue, expected: "an absolute path like \"/var/lib/ticktape\"")
+        }
+        var config = TickTapeConfig(dataDirectory: dataDirectory, captures: [])
+        if let value = reader.value("log_level") {
+            let names = Logger.Level.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            guard case .string(let text) = value.kind, let level = Logger.Level(rawValue: text) else {
+                throw reader.invalid("log_level", value, expected: "one of \(names)")
+            }
+            config.logLevel = level
+        }
+        if let engine = try reader.subtable("engine", context: "[engine]: ", location: "in [engine]") {
+            try engine.checkKeys(EngineConfig.keys, misplaced: keys)
+            config.engine = try EngineConfig(reading: engine)
+        }
+        if let storage = try reader.subtable("storage", context: "[storage]: ", location: "in [storage]") {
+            try storage.checkKeys(StorageConfig.keys, misplaced: keys)
+            config.storage = try StorageConfig(reading: storage)
+        }
+
+        guard let captureValue = reader.value("capture") else {
+            throw ConfigError(
+                file: file, line: nil,
+                message: "no [[capture]] is defined; at least one is required (name, url, connections)")
+        }
+        let tables: [TOMLTable]
+        switch captureValue.kind {
+        case .array(let elements):
+            var collected: [TOMLTable] = []
+            for element in elements {
+                guard case .table(let table) = element.kind else {
+                    throw reader.invalid("capture", captureValue, expected: "a list of [[capture]] tables")
+                }
+                collected.append(table)
+            }
+            tables = collected
+        case .table:
+            throw reader.fail("capture must be written [[capture]] (double brackets): there can be several", line: captureValue.line)
+        default:
+            throw reader.invalid("capture", captureValue, expected: "a list of [[capture]] tables")
+        }
+        guard !tables.isEmpty else {
+            throw reader.fail("at least one [[capture]] is required", line: captureValue.line)
+        }
+        var firstLineByName: [String: Int] = [:]
+        for (offset, table) in tables.enumerated() {
+            let capture = try CaptureConfig(reading: table, number: offset + 1, file: file, topLevelKeys: keys)
+            let line = table["name"]?.value.line ?? table.line
+            if let first = firstLineByName[capture.name] {
+                throw ConfigError(
+                    file: file, line: line,
+                    message: "duplicate capture name \(TOMLValue.quoted(capture.name)) (first used at line \(first)); capture names must be unique")
+            }
+            firstLineByName[capture.name] = line
+            config.captures.append(capture)
+        }
+        return config
+    }
+
+    /// A short human summary for `ticktape check-config` and the startup log, e.g.
+    /// `OK: 1 capture(s): btcusdt-book → wss://... ×4 connections; data_dir /var/lib/ticktape`.
+    public func describe() -> String {
+        let captureList = captures.map { capture in
+            var text = "\(capture.name) → \(capture.endpoint.url) ×\(capture.connections) connection"
+            text += capture.connections == 1 ? "" : "s"
+            if !capture.subscribe.isEmpty {
+                text += " (+\(capture.subscribe.count) subscribed stream\(capture.subscribe.count == 1 ? "" : "s"))"
+            }
+            return text
+        }
+        return "OK: \(captures.count) capture(s): " + captureList.joined(separator: ", ")
+            + "; data_dir \(dataDirectory)"
+    }
+
+    /// The file's text; any failure is a `ConfigError` naming the path and the reason.
+    static func readFile(_ path: String) throws(ConfigError) -> String {
+        func failure(_ reason: String) -> ConfigError {
+            ConfigError(file: path, line: nil, message: "cannot read the configuration file: \(reason)")
+        }
+        func systemError() -> String {
+            String(cString: strerror(errno))
+        }
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw failure(systemError())
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure(systemError())
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > maximumFileSize {
+                throw failure("larger than \(ByteSize.format(Int64(maximumFileSize))); is it a configuration file?")
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw failure("not valid UTF-8 text")
+        }
+        return text
+    }
+}

@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import CTickTapeLinux
+import Glibc
+#endif
+import Synchronization
+
+/// The single thread that polls every session ring of every capture, merges, and fills the
+/// writers' buffers.
+///
+/// One thread for all captures keeps the hot path free of locks: each ``CaptureMerger`` is
+/// touched only here. Captures are added and removed through a small command mailbox that the
+/// loop checks between batches, which is how a reload changes the set of captures live.
+public final class Merger: @unchecked Sendable {
+    /// How the loop waits when every ring is empty.
+    public let idle: MergerIdleStrategy
+    /// Advances on every loop iteration, even when the market is quiet: proof of life for the watchdog.
+    public let heartbeat = Atomic<Int>(0)
+
+    private enum Command {
+        case add(CaptureMerger)
+        /// Drain and remove; `done` runs on the merger thread once the capture's rings are empty and its buffer is handed over.
+        case remove(CaptureMerger, drainUntilEmpty: Bool, done: @Sendable () -> Void)
+    }
+
+    private let mailbox = Mutex<[Command]>([])
+    private let mailboxFlag = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(true)
+    private var captures: [CaptureMerger] = []
+    private var draining: [(CaptureMerger, @Sendable () -> Void)] = []
+    private var thread: PinnedThread?
+    /// Test-only: when true the loop stops making progress (simulates a hung merger).
+    public let testingHang = Atomic<Bool>(false)
+
+    public init(idle: MergerIdleStrategy) {
+        self.idle = idle
+    }
+
+    /// Starts the loop on its own thread, pinned to `cpu` if given.
+    public func start(cpu: Int?) {
+        thread = PinnedThread.start(name: "tt-merge", cpu: cpu) { [self] in run() }
+    }
+
+    /// Adds a capture; its rings are polled from the next iteration.
+    public func add(_ capture: CaptureMerger) {
+        post(.add(capture))
+    }
+
+    /// Removes a capture after draining whatever its rings still hold (its sessions must already be stopped).
+    /// Blocks until the merger has handed the last buffer to the capture's writer.
+    public func remove(_ capture: CaptureMerger) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            post(.remove(capture, drainUntilEmpty: true, done: { c.resume() }))
+        }
+    }
+
+    /// Stops the loop after draining every ring and handing every buffer to its writer.
+    public func stop() {
+        running.store(false, ordering: .releasing)
+        thread?.join()
+        thread = nil
+    }
+
+    private func post(_ command: Command) {
+        mailbox.withLock { $0.append(command) }
+        mailboxFlag.store(true, ordering: .releasing)
+    }
+
+    private func run() {
+        #if canImport(Glibc)
+        // Sleeps in the idle path must be short: the default 50 µs timer slack would double them.
+        _ = tt_set_timer_slack(1)
+        #endif
+        var idleRounds = 0
+        var sinceClock = 0
+        while running.load(ordering: .relaxed) {
+            heartbeat.bump()
+            if mailboxFlag.load(ordering: .acquiring) { applyCommands() }
+            if testingHang.load(ordering: .relaxed) {
+                usleep(1000)
+                continue
+            }
+            var processed = 0
+            for capture in captures { processed &+= capture.poll(budget: 256) }
+            if !draining.isEmpty { finishDrains() }
+            sinceClock &+= processed
+            if processed == 0 || sinceClock >= 1024 {
+                sinceClock = 0
+                let now = WallClock.monotonicNanos()
+                for capture in captures { capture.flushIfDue(now: now) }
+            }
+            if processed == 0 {
+                idleRounds &+= 1
+                waitIdle(rounds: idleRounds)
+            } else {
+                idleRounds = 0
+            }
+        }
+        // Final drain: sessions are stopped before the merger, so the rings only shrink now.
+        applyCommands()
+        var rounds = 0
+        while rounds < 10_000 {
+            var processed = 0
+            for capture in captures { processed += capture.poll(budget: 4096) }
+            if processed == 0 { break }
+            rounds += 1
+        }
+        for capture in captures { capture.flushNow() }
+        finishDrains(force: true)
+    }
+
+    private func applyCommands() {
+        mailboxFlag.store(false, ordering: .relaxed)
+        let commands = mailbox.withLock { m -> [Command] in
+            defer { m.removeAll() }
+            return m
+        }
+        for command in commands {
+            switch command {
+            case .add(let capture):
+                captures.append(capture)
+            case .remove(let capture, _, let done):
+                draining.append((capture, done))
+            }
+        }
+    }
+
+    private func finishDrains(force: Bool = false) {
+        draining.removeAll { capture, done in
+            guard force || capture.ringsEmpty else { return false }
+            _ = capture.poll(budget: Int.max)
+            capture.flushNow()
+            captures.removeAll { $0 === capture }
+            done()
+            return true
+        }
+    }
+
+    @inline(__always)
+    private func waitIdle(rounds: Int) {
+        switch idle {
+        case .spin:
+            if rounds & 0xFFFF == 0 { sched_yield() }
+        case .backoff:
+            if rounds < 64 {
+                // brief spin: a message is often only microseconds away at market open
+            } else if rounds < 128 {
+                sched_yield()
+            } else {
+                var ts = timespec(tv_sec: 0, tv_nsec: rounds < 1024 ? 20_000 : 50_000)
+                nanosleep(&ts, nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// What the merger does with one copy of a message.
+public enum SequenceDecision: Sendable, Equatable {
+    /// First arrival: write it. `gap` names ids the stream's rule proves were skipped.
+    case emit(gap: ClosedRange<Int64>?)
+    /// A copy of something already emitted: statistics only.
+    case duplicate
+    /// An id below the last one emitted that was never emitted itself. `first` is true for
+    /// the first copy of that id to arrive late.
+    case late(first: Bool)
+}
+
+/// Dedup and order state of one stream (one symbol of one kind) inside one capture.
+///
+/// Owned by the merger thread; never shared.
+public final class StreamSequencer {
+    /// The stream's name as used in logs and gap records (`btcusdt@bookTicker`).
+    public let name: String
+    /// The rule the stream is sequenced by.
+    public let rule: SequenceRule
+    /// The key bytes that identify this stream in frames (combined stream name, or event+symbol).
+    let keyBytes: [UInt8]
+    /// The last id emitted in order, or nil before the first message.
+    public private(set) var lastEmitted: Int64?
+
+    private var recent: SortedIDWindow
+    private var late: RecentSet
+    private var seenContent: RecentSet
+
+    /// Messages emitted, duplicates seen, late copies and late messages (unique ids).
+    public private(set) var emitted = 0
+    public private(set) var duplicates = 0
+    public private(set) var lateCopies = 0
+    public private(set) var lateMessages = 0
+    /// Ids proven missing by the rule, summed over all gaps.
+    public private(set) var missingIDs: Int64 = 0
+
+    init(name: String, rule: SequenceRule, keyBytes: [UInt8], window: Int = 16_384) {
+        self.name = name
+        self.rule = rule
+        self.keyBytes = keyBytes
+        self.recent = SortedIDWindow(capacity: window)
+        self.late = RecentSet(capacity: rule == .content ? 1 : 1024)
+        self.seenContent = RecentSet(capacity: rule == .content ? window : 1)
+    }
+
+    /// Decides for a message with exchange id `id` (or content hash for ``SequenceRule/content``).
+    public func decide(id: Int64, frame: ScannedFrame, policy: LatePolicy) -> SequenceDecision {
+        if rule == .content {
+            if seenContent.insert(id) {
+                emitted += 1
+                return .emit(gap: nil)
+            }
+            duplicates += 1
+            return .duplicate
+        }
+        guard let last = lastEmitted else {
+            lastEmitted = id
+            recent.append(id)
+            emitted += 1
+            return .emit(gap: nil)
+        }
+        if id > last {
+            let gap = rule.missingRange(after: last, frame: frame, id: id)
+            if let gap { missingIDs += Int64(gap.count) }
+            lastEmitted = id
+            recent.append(id)
+            emitted += 1
+            return .emit(gap: gap)
+        }
+        if id == last || recent.contains(id) {
+            duplicates += 1
+            return .duplicate
+        }
+        if let oldest = recent.oldest, id < oldest, !late.contains(id) {
+            // Older than anything remembered: most likely a straggling duplicate of a message
+            // emitted long ago. Treat as duplicate rather than re-emit history.
+            duplicates += 1
+            return .duplicate
+        }
+        lateCopies += 1
+        let first = late.insert(id)
+        if first {
+            lateMessages += 1
+            if policy == .emit { emitted += 1 }
+        } else if policy == .emit {
+            // Already emitted as a late message once: further copies are duplicates.
+            lateCopies -= 1
+            duplicates += 1
+            return .duplicate
+        }
+        return .late(first: first)
+    }
+}

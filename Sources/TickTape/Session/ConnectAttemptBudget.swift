@@ -1,0 +1,48 @@
+import Synchronization
+
+/// One process-wide budget of connection attempts, shared by every session.
+///
+/// Binance allows 300 connection attempts per 5 minutes per IP; exceeding it gets the IP
+/// banned, which would take every capture down at once. A sliding window of attempt times
+/// enforces the limit no matter how many sessions fail together.
+public final class ConnectAttemptBudget: Sendable {
+    private struct State {
+        var attempts: [Int64] = []  // monotonic ns, ascending
+        var limit: Int
+        var windowNanos: Int64
+    }
+
+    private let state: Mutex<State>
+
+    public init(limit: Int, window: Duration) {
+        state = Mutex(State(limit: max(1, limit), windowNanos: window.nanoseconds))
+    }
+
+    /// Changes the limit (reload).
+    public func update(limit: Int, window: Duration) {
+        state.withLock {
+            $0.limit = max(1, limit)
+            $0.windowNanos = window.nanoseconds
+        }
+    }
+
+    /// Takes one attempt if the window allows it; otherwise returns how long to wait.
+    public func acquire(now: Int64 = WallClock.monotonicNanos()) -> Duration? {
+        state.withLock { s in
+            let cutoff = now - s.windowNanos
+            if let firstValid = s.attempts.firstIndex(where: { $0 > cutoff }) {
+                s.attempts.removeFirst(firstValid)
+            } else {
+                s.attempts.removeAll()
+            }
+            if s.attempts.count < s.limit {
+                s.attempts.append(now)
+                return nil
+            }
+            return .nanoseconds(s.attempts[0] + s.windowNanos - now + 1)
+        }
+    }
+
+    /// Attempts taken in the current window.
+    public var used: Int { state.withLock { $0.attempts.count } }
+}

@@ -1,0 +1,89 @@
+/// A fixed block of memory the merger fills with capture lines and the writer drains.
+///
+/// Buffers cycle between the merger and the segment writer through two rings, so the steady
+/// state allocates nothing. A buffer only ever holds whole lines: rotation and crash recovery
+/// can cut between buffers without tearing a line.
+public final class LineBuffer: @unchecked Sendable {
+    public let capacity: Int
+    let base: UnsafeMutableRawPointer
+    /// Bytes used.
+    public internal(set) var count = 0
+    /// Lines held.
+    public internal(set) var lines = 0
+    /// Receive stamp of the first and last line.
+    public internal(set) var firstReceivedAt: Int64 = 0
+    public internal(set) var lastReceivedAt: Int64 = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        self.base = .allocate(byteCount: capacity, alignment: 64)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Bytes a line needs: up to 19 digits, a space, the payload and a newline.
+    static func lineSize(payloadCount: Int) -> Int { payloadCount + 21 }
+
+    /// Appends `<receivedAt> <payload>\n`. Returns false if it does not fit.
+    ///
+    /// A newline or carriage return inside the payload (legal JSON whitespace, never sent by
+    /// Binance) would split the line; such bytes are replaced by spaces, which keeps the JSON
+    /// equivalent and every line parseable.
+    func append(receivedAt: Int64, payload: UnsafeRawBufferPointer) -> Bool {
+        guard capacity - count >= Self.lineSize(payloadCount: payload.count) else { return false }
+        var p = base + count
+        // Decimal digits of a non-negative stamp, written back to front.
+        var digits: (UInt64, Int) = (UInt64(max(receivedAt, 0)), 0)
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { tmp in
+            var v = digits.0
+            var n = 0
+            repeat {
+                tmp[23 - n] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+                v /= 10
+                n += 1
+            } while v != 0
+            digits.1 = n
+            p.copyMemory(from: tmp.baseAddress! + (24 - n), byteCount: n)
+        }
+        p += digits.1
+        p.storeBytes(of: UInt8(ascii: " "), as: UInt8.self)
+        p += 1
+        if let src = payload.baseAddress, payload.count > 0 {
+            p.copyMemory(from: src, byteCount: payload.count)
+            let bytes = p.assumingMemoryBound(to: UInt8.self)
+            if memchrNewline(bytes, payload.count) {
+                for i in 0..<payload.count where bytes[i] == 0x0A || bytes[i] == 0x0D { bytes[i] = 0x20 }
+            }
+        }
+        p += payload.count
+        p.storeBytes(of: UInt8(ascii: "\n"), as: UInt8.self)
+        p += 1
+        if lines == 0 { firstReceivedAt = receivedAt }
+        lastReceivedAt = receivedAt
+        lines += 1
+        count = p - base
+        return true
+    }
+
+    /// Empties the buffer for reuse.
+    func reset() {
+        count = 0
+        lines = 0
+        firstReceivedAt = 0
+        lastReceivedAt = 0
+    }
+
+    /// The filled part.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+func memchrNewline(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    memchr(p, 0x0A, n) != nil || memchr(p, 0x0D, n) != nil
+}

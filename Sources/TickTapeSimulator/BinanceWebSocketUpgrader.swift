@@ -1,0 +1,66 @@
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// Upgrades Binance market-stream URLs to WebSocket sessions driven by a ``SimulatorConnectionHandler``.
+///
+/// The handshake (key validation, `Sec-WebSocket-Accept`) is delegated to NIO's
+/// `NIOTypedWebSocketServerUpgrader`; only the pipeline set-up differs. NIO's own `upgrade` would install a
+/// `WebSocketFrameEncoder`, which forces one `WebSocketFrame` write per message; this upgrader adds just the
+/// frame decoder and the simulator handler, which writes pre-framed bytes in batches.
+struct BinanceWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
+    typealias UpgradeResult = Void
+
+    private let core: SimulatorCore
+    private let handshake: NIOTypedWebSocketServerUpgrader<Void>
+
+    init(core: SimulatorCore) {
+        self.core = core
+        self.handshake = NIOTypedWebSocketServerUpgrader<Void>(
+            maxFrameSize: 1 << 20,
+            enableAutomaticErrorHandling: false,
+            shouldUpgrade: { channel, head in
+                channel.eventLoop.makeSucceededFuture(BinanceRoute(uri: head.uri) == nil ? nil : HTTPHeaders())
+            },
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
+        )
+    }
+
+    var supportedProtocol: String { self.handshake.supportedProtocol }
+
+    var requiredUpgradeHeaders: [String] { self.handshake.requiredUpgradeHeaders }
+
+    func buildUpgradeResponse(
+        channel: Channel,
+        upgradeRequest: HTTPRequestHead,
+        initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
+        self.handshake.buildUpgradeResponse(
+            channel: channel,
+            upgradeRequest: upgradeRequest,
+            initialResponseHeaders: initialResponseHeaders
+        )
+    }
+
+    func upgrade(channel: Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            guard let route = BinanceRoute(uri: upgradeRequest.uri) else {
+                throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
+            }
+            let index = Self.connectionIndex(userAgent: upgradeRequest.headers.first(name: "User-Agent"))
+            try channel.pipeline.syncOperations.addHandler(
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20))
+            )
+            try channel.pipeline.syncOperations.addHandler(
+                SimulatorConnectionHandler(core: self.core, route: route, requestedIndex: index)
+            )
+        }
+    }
+
+    /// Extracts `k` from a `User-Agent` containing `conn/<k>` (ticktape's `ticktape/<version> conn/<k>`).
+    static func connectionIndex(userAgent: String?) -> Int? {
+        guard let userAgent, let marker = userAgent.range(of: "conn/") else { return nil }
+        let digits = userAgent[marker.upperBound...].prefix { $0.isASCII && $0.isNumber }
+        return Int(digits)
+    }
+}

@@ -1,0 +1,8 @@
+/// Where the simulator's global message sequence comes from.
+public enum MessageSource: Sendable {
+    /// Generated `bookTicker` messages at a fixed rate, for load and latency tests.
+    case synthetic(SyntheticBookTicker)
+    /// A recorded session in hftbacktest format (`<local_recv_ns> <combined frame>` per line, gzip or plain
+    /// text), replayed with the given pacing, for tests that need real payloads.
+    case recording(path: String, pace: Pace)
+}

@@ -1,0 +1,67 @@
+import Testing
+
+@testable import TickTape
+
+/// The path of the shipped `etc/ticktape.toml`, found from this source file.
+func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
+    var components = sourceFile.split(separator: "/", omittingEmptySubsequences: false)
+    // .../Tests/TickTapeTests/Config/ThisFile.swift → package root
+    components.removeLast(4)
+    return components.joined(separator: "/") + "/etc/ticktape.toml"
+}
+
+@Suite struct ConfigDefaultFileTests {
+    @Test func defaultFileParsesToTheDocumentedValues() throws {
+        let config = try TickTapeConfig.load(path: defaultConfigFilePath())
+        #expect(config.dataDirectory == "/var/lib/ticktape")
+        #expect(config.logLevel == .info)
+        #expect(config.engine == EngineConfig())
+        #expect(config.storage == StorageConfig())
+        #expect(config.captures.count == 1)
+        let capture = try #require(config.captures.first)
+        #expect(capture.name == "btcusdt-book")
+        #expect(capture.endpoint.url == "wss://fstream.binance.com/public/stream?streams=btcusdt@bookTicker")
+        #expect(capture.endpoint.route == .usdmPublic)
+        #expect(capture.endpoint.combined)
+        #expect(capture.endpoint.streams == ["btcusdt@bookTicker"])
+        #expect(capture.connections == 4)
+        #expect(
+            config.describe()
+                == "OK: 1 capture(s): btcusdt-book → wss://fstream.binance.com/public/stream?streams=btcusdt@bookTicker ×4 connections; data_dir /var/lib/ticktape"
+        )
+    }
+
+    /// Uncommenting every `# key = value` line must give the same configuration: the
+    /// documented defaults are the real ones, and every documented key exists.
+    @Test func commentedDefaultsAreTheRealDefaults() throws {
+        let text = try readDefaultFile()
+        var uncommented: [String] = []
+        var count = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# "), line.dropFirst(2).first?.isLowercase == true, line.contains(" = ") {
+                // ca_file has no default; its example path is not the default
+                if line.hasPrefix("# ca_file") { continue }
+                uncommented.append(String(line.dropFirst(2)))
+                count += 1
+            } else {
+                uncommented.append(String(line))
+            }
+        }
+        #expect(count == 19)
+        let config = try TickTapeConfig.parse(uncommented.joined(separator: "\n"), file: "uncommented.toml")
+        let original = try TickTapeConfig.parse(text, file: "ticktape.toml")
+        #expect(config == original)
+    }
+
+    @Test func defaultFileDocumentsEveryKey() throws {
+        let text = try readDefaultFile()
+        for key in TickTapeConfig.keys + EngineConfig.keys + StorageConfig.keys + CaptureConfig.keys
+        where !["engine", "storage", "capture"].contains(key) {
+            #expect(text.contains("\(key) = "), "etc/ticktape.toml does not document \(key)")
+        }
+    }
+}
+
+func readDefaultFile() throws -> String {
+    try TickTapeConfig.readFile(defaultConfigFilePath())
+}

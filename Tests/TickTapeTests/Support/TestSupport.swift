@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import TickTape
+
+/// A fresh directory under the system temp dir, removed by `cleanup()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init(_ label: String = "ticktape") throws {
+        let base = FileManager.default.temporaryDirectory.path
+        path = "\(base)/\(label)-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Builds a configuration through the real parser, the way an operator would write it.
+func makeConfig(dataDir: String, storage: String = "", engine: String = "", captures: String) throws -> TickTapeConfig {
+    let text = """
+        data_dir = "\(dataDir)"
+        log_level = "warning"
+        [engine]
+        \(engine)
+        [storage]
+        \(storage)
+        \(captures)
+        """
+    return try TickTapeConfig.parse(text, file: "test.toml")
+}
+
+/// A logger that prints warnings and above, so failing tests show why.
+let testLogger: Logger = {
+    var l = Logger(label: "ticktape.test")
+    l.logLevel = .warning
+    return l
+}()
+
+/// Every capture line under `directory/<capture>`, across segments in name order.
+func readCaptureLines(_ directory: String) throws -> [String] {
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        .filter { $0.hasSuffix(".tape") || $0.hasSuffix(".tape.open") }
+        .sorted()
+    var lines: [String] = []
+    for file in files {
+        let text = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
+        lines.append(contentsOf: text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))
+    }
+    return lines
+}
+
+/// Splits a capture line into its receive stamp and the frame.
+func splitLine(_ line: String) -> (Int64, String)? {
+    guard let space = line.firstIndex(of: " "), let ns = Int64(line[..<space]) else { return nil }
+    return (ns, String(line[line.index(after: space)...]))
+}
+
+/// Polls `condition` until true or `timeout` elapses.
+func eventually(timeout: Duration = .seconds(20), _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try condition()
+}

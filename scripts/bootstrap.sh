@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing ticktape needs on Debian 12, skipping what is present.
+# Idempotent; safe to run before every build.
+set -euo pipefail
+
+packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "bootstrap: installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    for candidate in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
+        [ -x "$candidate/swift" ] && export PATH="$candidate:$PATH"
+    done
+fi
+command -v swift >/dev/null 2>&1 || {
+    echo "bootstrap: no Swift toolchain found (need Swift 6.1 or later: https://www.swift.org/install/linux/)" >&2
+    exit 1
+}
