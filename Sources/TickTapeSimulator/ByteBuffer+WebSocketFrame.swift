@@ -38,45 +38,4 @@ extension ByteBuffer {
         self.writeInteger(code)
         self.writeString(reason)
     }
-
-    /// Writes `value` in decimal ASCII without going through `String`.
-    @inline(__always)
-    mutating func writeDecimal(_ value: UInt64) {
-        var digits = 1
-        var rest = value / 10
-        while rest != 0 {
-            digits += 1
-            rest /= 10
-        }
-        self.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { pointer in
-            var remaining = value
-            var position = digits - 1
-            while position >= 0 {
-                pointer[position] = UInt8(truncatingIfNeeded: 0x30 &+ remaining % 10)
-                remaining /= 10
-                position -= 1
-            }
-            return digits
-        }
-    }
-
-    /// Writes a fixed-point decimal (`value / 10^fractionDigits`) with exactly `fractionDigits` decimals,
-    /// the way Binance formats prices and quantities ("61800.20", "2.507").
-    @inline(__always)
-    mutating func writeFixedPoint(_ value: UInt64, fractionDigits: Int) {
-        var scale: UInt64 = 1
-        for _ in 0..<fractionDigits { scale &*= 10 }
-        self.writeDecimal(value / scale)
-        self.writeInteger(UInt8(ascii: "."))
-        var fraction = value % scale
-        self.writeWithUnsafeMutableBytes(minimumWritableBytes: fractionDigits) { pointer in
-            var position = fractionDigits - 1
-            while position >= 0 {
-                pointer[position] = UInt8(truncatingIfNeeded: 0x30 &+ fraction % 10)
-                fraction /= 10
-                position -= 1
-            }
-            return fractionDigits
-        }
-    }
 }

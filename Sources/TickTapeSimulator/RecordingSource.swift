@@ -111,11 +111,14 @@ struct RecordingSource: Sendable {
     }
 
     private static func parseInteger(_ digits: ByteBufferView.SubSequence) -> Int64? {
-        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        guard !digits.isEmpty else { return nil }
         var value: Int64 = 0
         for byte in digits {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowB) = shifted.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !overflowA, !overflowB else { return nil }
+            value = sum
         }
         return value
     }

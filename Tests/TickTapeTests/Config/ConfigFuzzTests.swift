@@ -42,7 +42,7 @@ import Testing
         var generator = ConfigTestRandom(seed: 0x71c7_a9e0)
         var parsed = 0
         var rejected = 0
-        for _ in 0..<200_000 {
+        for _ in 0..<4000 {
             let text = String(decoding: Self.mutate(original, using: &generator), as: UTF8.self)
             let lineCount = text.utf8.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
             do {
@@ -57,7 +57,7 @@ import Testing
                 #expect(!error.message.isEmpty)
             }
         }
-        #expect(parsed + rejected == 200_000)
+        #expect(parsed + rejected == 4000)
         #expect(parsed > 0)
         #expect(rejected > 0)
     }
@@ -65,7 +65,7 @@ import Testing
     @Test func randomBytesNeverCrashTheTOMLParser() {
         var generator = ConfigTestRandom(seed: 99)
         var outcomes = 0
-        for _ in 0..<200_000 {
+        for _ in 0..<2000 {
             let length = Int.random(in: 0...200, using: &generator)
             let bytes = (0..<length).map { _ in Self.interesting.randomElement(using: &generator) ?? 0 }
             let text = String(decoding: bytes, as: UTF8.self)
@@ -76,6 +76,6 @@ import Testing
             }
             outcomes += 1
         }
-        #expect(outcomes == 200_000)
+        #expect(outcomes == 2000)
     }
 }
