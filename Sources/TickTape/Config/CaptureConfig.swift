@@ -30,6 +30,7 @@ public struct CaptureConfig: Sendable, Equatable {
     /// private deployments; the system trust store is used as well.
     public var caFile: String?
 
+    /// Builds a capture in code (tests, tools); defaults are those of the file format.
     public init(
         name: String,
         endpoint: StreamEndpoint,

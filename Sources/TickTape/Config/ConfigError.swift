@@ -15,6 +15,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What is wrong and, where it helps, what is expected instead.
     public var message: String
 
+    /// Makes an error; `column` is only known for syntax errors.
     public init(file: String, line: Int?, column: Int? = nil, message: String) {
         self.file = file
         self.line = line

@@ -7,9 +7,11 @@ public struct ConfigValueError: Error, CustomStringConvertible, Equatable, Senda
     /// What is wrong with the value and which forms are accepted.
     public var message: String
 
+    /// Makes an error from its message.
     public init(_ message: String) {
         self.message = message
     }
 
+    /// The message alone: the caller adds where the value came from.
     public var description: String { message }
 }

@@ -19,6 +19,7 @@ public struct EngineConfig: Sendable, Equatable {
     /// `connect_budget_window`: the window `connectBudget` applies to (default `"5m"`).
     public var connectBudgetWindow: Duration
 
+    /// Builds engine settings in code; every default is that of the file format.
     public init(
         eventLoopCPUs: CPUSelection = .auto,
         mergerCPU: MergerCPU = .auto,

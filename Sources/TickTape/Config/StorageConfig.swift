@@ -17,6 +17,7 @@ public struct StorageConfig: Sendable, Equatable {
     /// dropped, and recorded as a gap (default `"256MiB"`, at least `buffer_size`).
     public var maxBuffered: Int64
 
+    /// Builds storage settings in code; every default is that of the file format.
     public init(
         flushInterval: Duration = .milliseconds(100),
         fsync: FsyncPolicy = .interval(.seconds(1)),

@@ -24,6 +24,7 @@ public struct StreamEndpoint: Sendable, Equatable {
     /// `{"stream":"...","data":{...}}`; false for the raw `/ws/` form.
     public var combined: Bool
 
+    /// Builds an endpoint without checks, for tests that need one `parse` would refuse.
     public init(
         url: String, useTLS: Bool, host: String, port: Int, requestURI: String,
         route: BinanceRoute, streams: [String], combined: Bool

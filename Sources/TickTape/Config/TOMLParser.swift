@@ -839,7 +839,13 @@ struct TOMLParser {
         guard let byte = peek() else { return "the end of the file" }
         switch byte {
         case UInt8(ascii: "\n"), UInt8(ascii: "\r"): return "the end of the line"
-        default: return "'\(Self.describeByte(byte))'"
+        default:
+            if byte >= 0x80 {
+                let end = min(bytes.count, position + 4)
+                let scalar = String(decoding: bytes[position..<end], as: UTF8.self).unicodeScalars.first
+                return scalar.map { "'\($0)' (U+\(String($0.value, radix: 16, uppercase: true)))" } ?? "a non-UTF-8 byte"
+            }
+            return "'\(Self.describeByte(byte))'"
         }
     }
 

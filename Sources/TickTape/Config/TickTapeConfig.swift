@@ -27,6 +27,7 @@ public struct TickTapeConfig: Sendable, Equatable {
     /// `[[capture]]`: at least one, with unique names.
     public var captures: [CaptureConfig]
 
+    /// Builds a configuration in code (tests, tools); defaults are those of the file format.
     public init(
         dataDirectory: String,
         logLevel: Logger.Level = .info,
