@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= etc/ticktape.toml
 PREFIX ?= /usr/local
 
-.PHONY: bootstrap build release run test install clean
+.PHONY: bootstrap build release run test test-systemd install clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -19,10 +19,21 @@ release: bootstrap
 run: release
 	.build/release/ticktaped --config $(CONFIG)
 
-## Run every test (unit, simulator, end-to-end).
+## Run every test (unit, simulator, end-to-end, then the daemon under systemd).
 test: bootstrap
 	swift build --build-tests
 	swift test --skip-build
+	@$(MAKE) --no-print-directory test-systemd
+
+## The release daemon under a real systemd booted in a private namespace (Tests/systemd/run.sh).
+## Needs root, unshare and systemd; skipped with a message otherwise (exit status 77 = skipped).
+test-systemd: bootstrap
+	@Tests/systemd/run.sh; rc=$$?; [ $$rc -eq 77 ] && rc=0; exit $$rc
+
+## Install ticktaped, ticktape and the systemd unit (see scripts/install.sh; honours PREFIX
+## and DESTDIR, never overwrites /etc/ticktape/ticktape.toml).
+install: bootstrap
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh
 
 clean:
 	rm -rf .build

@@ -19,6 +19,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CTickTapeLinux"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "TickTape",
             dependencies: [
@@ -43,10 +44,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "TickTapeDaemon",
+            dependencies: [
+                "TickTape",
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ticktaped",
             dependencies: [
                 "TickTape",
+                "TickTapeDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TickTapeTests",
-            dependencies: ["TickTape", "TickTapeSimulator"],
+            dependencies: ["TickTape", "TickTapeSimulator", "TickTapeDaemon"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -47,7 +47,8 @@ struct FrameWriter {
         var remaining = value
         var index = self.position &+ digits &- 1
         while index >= self.position {
-            self.base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ remaining % 10), toByteOffset: index, as: UInt8.self)
+            let digit = UInt8(truncatingIfNeeded: 0x30 &+ remaining % 10)
+            self.base.storeBytes(of: digit, toByteOffset: index, as: UInt8.self)
             remaining /= 10
             index &-= 1
         }
@@ -64,7 +65,8 @@ struct FrameWriter {
         var fraction = value % scale
         var index = self.position &+ fractionDigits &- 1
         while index >= self.position {
-            self.base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ fraction % 10), toByteOffset: index, as: UInt8.self)
+            let digit = UInt8(truncatingIfNeeded: 0x30 &+ fraction % 10)
+            self.base.storeBytes(of: digit, toByteOffset: index, as: UInt8.self)
             fraction /= 10
             index &-= 1
         }

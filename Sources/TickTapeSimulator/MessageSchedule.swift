@@ -3,78 +3,66 @@ import NIOCore
 /// The global message sequence `i = 0, 1, 2, …` with each message's stream, due time and bytes.
 ///
 /// Immutable and shared by every connection: a connection pump asks for the due time and stream of the next
-/// index and, if it sends the message, has the bytes written straight into its outgoing batch buffer.
+/// index and, if it sends the message, has the frame written straight into its outgoing batch buffer.
 final class MessageSchedule: Sendable {
-    private enum Kind: Sendable {
-        case synthetic(SyntheticBookTickerEncoder, nanosPerMessage: Double, count: Int?)
-        case recording(RecordingSource, divisor: Double?)
-    }
-
-    private let kind: Kind
+    private let synthetic: SyntheticBookTickerEncoder?
+    private let recording: RecordingSource?
+    /// Synthetic: nanoseconds between messages.
+    private let nanosPerMessage: Double
+    /// Recording: factor dividing recorded gaps; `nil` replays as fast as possible.
+    private let divisor: Double?
+    /// Number of messages, or `nil` for an endless synthetic feed.
+    let count: Int?
     /// Stream names; a message's stream is an index into this table.
     let streamNames: [String]
-    /// `{"stream":"<name>","data":` per stream, for wrapping synthetic payloads.
-    private let envelopePrefixes: [[UInt8]]
 
     init(source: MessageSource, seed: UInt64) throws {
         switch source {
-        case .synthetic(let synthetic):
-            guard !synthetic.symbols.isEmpty, synthetic.rate.isFinite, synthetic.rate > 0 else {
+        case .synthetic(let configuration):
+            guard !configuration.symbols.isEmpty, configuration.rate.isFinite, configuration.rate > 0 else {
                 throw SimulatorError.invalidSyntheticSource
             }
-            let encoder = SyntheticBookTickerEncoder(configuration: synthetic, seed: seed)
-            self.kind = .synthetic(encoder, nanosPerMessage: 1e9 / synthetic.rate, count: synthetic.count)
+            let encoder = SyntheticBookTickerEncoder(configuration: configuration, seed: seed)
+            self.synthetic = encoder
+            self.recording = nil
+            self.nanosPerMessage = 1e9 / configuration.rate
+            self.divisor = nil
+            self.count = configuration.count.map { max(0, $0) }
             self.streamNames = encoder.symbols.map(\.streamName)
         case .recording(let path, let pace):
             let recording = try RecordingSource(path: path)
-            let divisor: Double?
+            self.synthetic = nil
+            self.recording = recording
+            self.nanosPerMessage = 0
             switch pace {
-            case .original: divisor = 1
-            case .scaled(let factor): divisor = factor > 0 && factor.isFinite ? factor : nil
-            case .asFastAsPossible: divisor = nil
+            case .original: self.divisor = 1
+            case .scaled(let factor): self.divisor = factor > 0 && factor.isFinite ? factor : nil
+            case .asFastAsPossible: self.divisor = nil
             }
-            self.kind = .recording(recording, divisor: divisor)
+            self.count = recording.count
             self.streamNames = recording.streamNames
-        }
-        self.envelopePrefixes = self.streamNames.map { Array(#"{"stream":""#.utf8) + Array($0.utf8) + Array(#"","data":"#.utf8) }
-    }
-
-    /// Number of messages, or `nil` for an endless synthetic feed.
-    var count: Int? {
-        switch self.kind {
-        case .synthetic(_, _, let count): count
-        case .recording(let recording, _): recording.count
         }
     }
 
     /// Whether every message is due at once (a recording replayed as fast as possible).
     var isUnpaced: Bool {
-        if case .recording(_, divisor: nil) = self.kind { return true }
-        return false
+        self.recording != nil && self.divisor == nil
     }
 
     /// Due time of message `index`, in nanoseconds after the schedule's time base.
     @inline(__always)
     func dueOffset(_ index: Int) -> Int64 {
-        switch self.kind {
-        case .synthetic(_, let nanosPerMessage, _):
-            return Int64(Double(index) * nanosPerMessage)
-        case .recording(let recording, let divisor):
-            guard let divisor else { return 0 }
-            return divisor == 1 ? recording.offsetNanos[index] : Int64(Double(recording.offsetNanos[index]) / divisor)
+        if let recording = self.recording {
+            guard let divisor = self.divisor else { return 0 }
+            let offset = recording.offsetNanos[index]
+            return divisor == 1 ? offset : Int64(Double(offset) / divisor)
         }
+        return Int64(Double(index) * self.nanosPerMessage)
     }
 
     /// Index of the first message due strictly after `offset` (the "live" position at that time).
     func firstIndex(dueAfter offset: Int64) -> Int {
-        switch self.kind {
-        case .synthetic(_, let nanosPerMessage, let count):
-            guard offset >= 0 else { return 0 }
-            var index = Int((Double(offset) / nanosPerMessage).rounded(.down))
-            while self.dueOffset(index) <= offset { index += 1 }
-            while index > 0, self.dueOffset(index - 1) > offset { index -= 1 }
-            return count.map { min($0, index) } ?? index
-        case .recording(let recording, _):
+        if let recording = self.recording {
             var low = 0
             var high = recording.count
             while low < high {
@@ -83,15 +71,20 @@ final class MessageSchedule: Sendable {
             }
             return low
         }
+        guard offset >= 0 else { return 0 }
+        var index = Int((Double(offset) / self.nanosPerMessage).rounded(.down))
+        while self.dueOffset(index) <= offset { index += 1 }
+        while index > 0, self.dueOffset(index - 1) > offset { index -= 1 }
+        return self.count.map { min($0, index) } ?? index
     }
 
     /// Stream (index into ``streamNames``) of message `index`.
     @inline(__always)
     func streamID(_ index: Int) -> Int {
-        switch self.kind {
-        case .synthetic(let encoder, _, _): index % encoder.symbols.count
-        case .recording(let recording, _): recording.streamID[index]
+        if let recording = self.recording {
+            return recording.streamID[index]
         }
+        return index % self.streamNames.count
     }
 
     /// Appends message `index` as one complete unmasked text frame to `buffer`.
@@ -99,44 +92,20 @@ final class MessageSchedule: Sendable {
     /// - Parameters:
     ///   - combined: wrap in `{"stream":…,"data":…}` (the `/stream` form) instead of the bare payload.
     ///   - wallClockBaseNanos: Unix time of the schedule's time base; synthetic `E`/`T` are derived from it.
-    ///   - scratch: reusable buffer for payloads whose length is not known before encoding.
     @inline(__always)
-    func writeFrame(
-        _ index: Int,
-        combined: Bool,
-        wallClockBaseNanos: Int64,
-        into buffer: inout ByteBuffer,
-        scratch: inout ByteBuffer
-    ) {
-        switch self.kind {
-        case .synthetic(let encoder, _, _):
-            scratch.clear()
+    func writeFrame(_ index: Int, combined: Bool, wallClockBaseNanos: Int64, into buffer: inout ByteBuffer) {
+        if let recording = self.recording {
+            recording.writeFrame(index: index, combined: combined, into: &buffer)
+        } else if let synthetic = self.synthetic {
             let millis = UInt64(max(0, wallClockBaseNanos &+ self.dueOffset(index)) / 1_000_000)
-            encoder.writePayload(index: index, eventTimeMillis: millis, into: &scratch)
-            if combined {
-                let prefix = self.envelopePrefixes[index % encoder.symbols.count]
-                buffer.writeWebSocketFrameHeader(opcode: .text, payloadLength: prefix.count + scratch.readableBytes + 1)
-                buffer.writeBytes(prefix)
-                buffer.writeImmutableBuffer(scratch)
-                buffer.writeInteger(UInt8(ascii: "}"))
-            } else {
-                buffer.writeWebSocketFrameHeader(opcode: .text, payloadLength: scratch.readableBytes)
-                buffer.writeImmutableBuffer(scratch)
-            }
-        case .recording(let recording, _):
-            let start = combined ? recording.frameStart[index] : recording.payloadStart[index]
-            let length = combined ? recording.frameLength[index] : recording.payloadLength[index]
-            buffer.writeWebSocketFrameHeader(opcode: .text, payloadLength: length)
-            let view = recording.storage.readableBytesView
-            buffer.writeBytes(view[(view.startIndex + start)..<(view.startIndex + start + length)])
+            synthetic.writeFrame(index: index, eventTimeMillis: millis, combined: combined, into: &buffer)
         }
     }
 
     /// The text (payload of the frame) of message `index`, for tests comparing what a client received.
     func text(_ index: Int, combined: Bool, wallClockBaseNanos: Int64) -> String {
         var frame = ByteBufferAllocator().buffer(capacity: 512)
-        var scratch = ByteBufferAllocator().buffer(capacity: 512)
-        self.writeFrame(index, combined: combined, wallClockBaseNanos: wallClockBaseNanos, into: &frame, scratch: &scratch)
+        self.writeFrame(index, combined: combined, wallClockBaseNanos: wallClockBaseNanos, into: &frame)
         let second = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self) ?? 0
         let headerLength = second == 126 ? 4 : second == 127 ? 10 : 2
         frame.moveReaderIndex(forwardBy: headerLength)

@@ -8,7 +8,7 @@ import NIOCore
 /// disk. All frames live in one `ByteBuffer`; per message the loader keeps offsets of the whole frame and of the
 /// `data` value inside it, so a raw (`/ws/`) client gets exactly the recorded payload bytes and a combined
 /// (`/stream`) client exactly the recorded frame.
-struct RecordingSource: Sendable {
+final class RecordingSource: Sendable {
     /// Concatenated combined frames.
     let storage: ByteBuffer
     /// Per message: start of the combined frame in ``storage``.
@@ -30,7 +30,7 @@ struct RecordingSource: Sendable {
 
     /// Loads a gzip (`.gz`) or plain-text hftbacktest recording, skipping lines without a `"stream"` key
     /// (REST snapshots).
-    init(path: String) throws {
+    convenience init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SimulatorError.recordingUnreadable(path: path, reason: "cannot read file")
         }
@@ -108,6 +108,17 @@ struct RecordingSource: Sendable {
         self.streamID = streamID
         self.offsetNanos = offsetNanos
         self.streamNames = streamNames
+    }
+
+    /// Appends message `index` as one unmasked text frame: the recorded combined frame, or just its `data`.
+    @inline(__always)
+    func writeFrame(index: Int, combined: Bool, into buffer: inout ByteBuffer) {
+        let start = combined ? self.frameStart[index] : self.payloadStart[index]
+        let length = combined ? self.frameLength[index] : self.payloadLength[index]
+        buffer.writeWebSocketFrameHeader(opcode: .text, payloadLength: length)
+        self.storage.withUnsafeReadableBytes { bytes in
+            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]))
+        }
     }
 
     private static func parseInteger(_ digits: ByteBufferView.SubSequence) -> Int64? {

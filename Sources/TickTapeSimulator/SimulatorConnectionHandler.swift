@@ -53,7 +53,6 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
     private var pumping = false
     private var pumpRequested = false
     private var closing = false
-    private var scratch = ByteBuffer()
     private var sentBatch: [Int] = []
 
     init(core: SimulatorCore, route: BinanceRoute, requestedIndex: Int?) {
@@ -72,7 +71,6 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
     // MARK: - Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.scratch = context.channel.allocator.buffer(capacity: 512)
         let registration = self.core.openSession(requestedIndex: self.requestedIndex, channel: context.channel)
         self.registration = registration
         self.sampler = DelaySampler(
@@ -238,9 +236,8 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
         guard interval.nanoseconds > 0 else { return }
         self.scheduledPing = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
             guard !self.closing else { return }
-            var payload = context.channel.allocator.buffer(capacity: 16)
-            payload.writeDecimal(UInt64(max(0, ScheduleClock.unixNanos() / 1_000_000)))
-            self.writeControlFrame(context: context, opcode: .ping, payload: payload)
+            let millis = ScheduleClock.unixNanos() / 1_000_000
+            self.writeControlFrame(context: context, opcode: .ping, payload: ByteBuffer(string: String(millis)))
             self.schedulePing(context: context)
         }
     }
@@ -275,6 +272,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
         let end = self.schedule.count ?? Int.max
         let wallClockBase = clock.wallClockNanos
         let logging = self.registration?.log != nil
+        let subscribed = self.subscriptions.flags
         var batch = context.channel.allocator.buffer(capacity: 16 * 1024)
         var wakeAt: Int64?
         var batchFull = false
@@ -294,8 +292,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
                     pending.index,
                     combined: self.combined,
                     wallClockBaseNanos: wallClockBase,
-                    into: &batch,
-                    scratch: &self.scratch
+                    into: &batch
                 )
                 if logging { self.sentBatch.append(pending.index) }
                 continue
@@ -308,7 +305,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
             }
             let index = self.cursor
             self.cursor += 1
-            guard self.subscriptions.contains(streamID: self.schedule.streamID(index)), !sampler.drops(index) else {
+            guard subscribed[self.schedule.streamID(index)], !sampler.drops(index) else {
                 continue
             }
             let sendAt = max(self.lastSendAt, due + sampler.delayNanos(index))
@@ -322,8 +319,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
                 index,
                 combined: self.combined,
                 wallClockBaseNanos: wallClockBase,
-                into: &batch,
-                scratch: &self.scratch
+                into: &batch
             )
             if logging { self.sentBatch.append(index) }
         }

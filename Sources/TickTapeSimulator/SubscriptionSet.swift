@@ -30,7 +30,4 @@ struct SubscriptionSet {
             if let id = self.streamIDs[name] { self.flags[id] = false }
         }
     }
-
-    @inline(__always)
-    func contains(streamID: Int) -> Bool { self.flags[streamID] }
 }

@@ -30,8 +30,10 @@ final class SyntheticBookTickerEncoder: Sendable {
         self.seed = seed
         self.symbols = configuration.symbols.enumerated().map { offset, symbol in
             let streamName = symbol + "@bookTicker"
-            let envelopePrefix = Array(#"{"stream":""#.utf8) + Array(streamName.utf8) + Array(#"","data":"#.utf8)
-            let symbolField = Array(#","s":""#.utf8) + Array(symbol.uppercased().utf8) + Array(#"","b":""#.utf8)
+            let envelopePrefix =
+                Array(#"{"stream":""#.utf8) + Array(streamName.utf8) + Array(#"","data":"#.utf8)
+            let symbolField =
+                Array(#","s":""#.utf8) + Array(symbol.uppercased().utf8) + Array(#"","b":""#.utf8)
             return Symbol(
                 streamName: streamName,
                 envelopePrefix: envelopePrefix,

@@ -6,7 +6,10 @@ import TickTapeSimulator
 extension SimulatorSocketTests {
     @Suite("Live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS, pings and the rate limit")
     struct ControlMessageTests {
-        @Test("SUBSCRIBE ACKs known, unknown and uppercase names alike; only known ones deliver", .timeLimit(.minutes(1)))
+        @Test(
+            "SUBSCRIBE ACKs known, unknown and uppercase names alike; only known ones deliver",
+            .timeLimit(.minutes(1))
+        )
         func subscribeAndList() async throws {
             var configuration = syntheticConfiguration(rate: 2_000, symbols: ["btcusdt", "ethusdt"])
             configuration.controlMessageLimit = nil
@@ -18,7 +21,8 @@ extension SimulatorSocketTests {
                 #expect(client.log.dataTexts.isEmpty)
 
                 try await client.send(
-                    text: #"{"method":"SUBSCRIBE","params":["btcusdt@bookTicker","BTCUSDT@aggTrade","nosuch@depth"],"id":2}"#
+                    text: #"{"method":"SUBSCRIBE","params":["btcusdt@bookTicker","BTCUSDT@aggTrade","nosuch@depth"],"#
+                        + #""id":2}"#
                 )
                 try await client.send(text: #"{"method":"LIST_SUBSCRIPTIONS","id":"three"}"#)
                 let log = try await client.wait(for: "ACK, list and data") {
@@ -59,14 +63,19 @@ extension SimulatorSocketTests {
                 #expect(log.replies[0].hasSuffix(#","id":null}"#))
                 #expect(log.replies[1].hasPrefix(#"{"error":{"code":2,"msg":"Invalid request: unknown variant"#))
                 #expect(log.replies[1].hasSuffix(#""id":7}"#))
-                #expect(log.replies[2] == #"{"error":{"code":2,"msg":"Invalid request: missing field `method`"},"id":8}"#)
+                #expect(
+                    log.replies[2] == #"{"error":{"code":2,"msg":"Invalid request: missing field `method`"},"id":8}"#
+                )
                 #expect(log.replies[3] == #"{"result":null,"id":9}"#)
                 #expect(log.replies[4] == #"{"result":true,"id":10}"#)
                 await client.close()
             }
         }
 
-        @Test("more than 10 incoming messages in a second closes the connection with 1008", .timeLimit(.minutes(1)))
+        @Test(
+            "more than 10 incoming messages in a second closes the connection with 1008",
+            .timeLimit(.minutes(1))
+        )
         func rateLimitCloses1008() async throws {
             try await withSimulator(syntheticConfiguration(rate: 10)) { simulator, port in
                 let client = try await TestWebSocketClient.connect(port: port, path: "/ws/btcusdt@bookTicker")
@@ -80,7 +89,10 @@ extension SimulatorSocketTests {
             }
         }
 
-        @Test("client pings are answered with the same payload; the server pings with a ms timestamp", .timeLimit(.minutes(1)))
+        @Test(
+            "client pings are answered with the same payload; the server pings with a ms timestamp",
+            .timeLimit(.minutes(1))
+        )
         func pingsBothWays() async throws {
             var configuration = syntheticConfiguration(rate: 10)
             configuration.pingInterval = .milliseconds(100)

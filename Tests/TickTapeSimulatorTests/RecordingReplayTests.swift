@@ -5,7 +5,10 @@ import TickTapeSimulator
 extension SimulatorSocketTests {
     @Suite("Recording replay")
     struct RecordingReplayTests {
-        @Test("as fast as possible, a combined client gets exactly the recording's frames in order", .timeLimit(.minutes(1)))
+        @Test(
+            "as fast as possible, a combined client gets exactly the recording's frames in order",
+            .timeLimit(.minutes(1))
+        )
         func exactReplay() async throws {
             let lines = try fixtureLines()
             let frames = lines.compactMap { line -> String? in

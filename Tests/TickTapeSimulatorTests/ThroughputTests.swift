@@ -27,7 +27,8 @@ extension SimulatorSocketTests {
                 let elapsed = ContinuousClock.now - start
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 let rates = zip(counters.map(\.frames), before).map { Double($0 - $1) / seconds }
-                print("simulator throughput per connection (msg/s): \(rates.map { Int($0) }), schedule at \(simulator.messageCount)")
+                let perConnection = rates.map { Int($0) }
+                print("simulator throughput per connection (msg/s): \(perConnection), at \(simulator.messageCount)")
                 for measured in rates {
                     #expect(measured > rate * 0.9, "measured \(measured) msg/s")
                 }

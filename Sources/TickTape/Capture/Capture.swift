@@ -1,35 +1,57 @@
 import Logging
 import NIOCore
 import NIOSSL
+import Synchronization
 
 /// One configured capture: its N sessions, their rings, its merge state and its writer.
 ///
 /// The capture is the unit that reload adds, removes or resizes; everything it owns lives
 /// and dies with it.
-public final class Capture: @unchecked Sendable {
-    public private(set) var config: CaptureConfig
-    public private(set) var sessions: [WebSocketSession]
+public final class Capture: Sendable {
+    private let state: Mutex<(config: CaptureConfig, sessions: [WebSocketSession])>
     public let merger: CaptureMerger
     public let writer: SegmentWriter
+    /// The TLS context shared by the capture's sessions (nil for ws://).
+    let tls: NIOSSLContext?
 
-    init(config: CaptureConfig, sessions: [WebSocketSession], merger: CaptureMerger, writer: SegmentWriter) {
-        self.config = config
-        self.sessions = sessions
+    init(config: CaptureConfig, sessions: [WebSocketSession], merger: CaptureMerger, writer: SegmentWriter, tls: NIOSSLContext?) {
+        self.state = Mutex((config, sessions))
         self.merger = merger
         self.writer = writer
+        self.tls = tls
     }
 
-    /// Connections currently delivering.
+    /// The configuration the capture runs with.
+    public var config: CaptureConfig { state.withLock { $0.config } }
+
+    /// The capture's sessions, by connection index.
+    public var sessions: [WebSocketSession] { state.withLock { $0.sessions } }
+
+    /// Connections currently open.
     public var connectionsUp: Int {
         sessions.reduce(0) { $0 + ($1.statistics.connected.load(ordering: .relaxed) ? 1 : 0) }
+    }
+
+    /// Whether at least one connection is open and has delivered data.
+    public var isDelivering: Bool {
+        sessions.contains {
+            $0.statistics.connected.load(ordering: .relaxed) && $0.statistics.framesReceived.load(ordering: .relaxed) > 0
+        }
     }
 
     /// Per-connection counters.
     public var connectionSnapshots: [ConnectionStatistics.Snapshot] { sessions.map(\.statistics.snapshot) }
 
-    func replaceConfig(_ config: CaptureConfig) {
-        self.config = config
-        for session in sessions { session.update(config) }
+    func setConfig(_ config: CaptureConfig) {
+        state.withLock { $0.config = config }
+    }
+
+    func appendSession(_ session: WebSocketSession) {
+        state.withLock { $0.sessions.append(session) }
+    }
+
+    func removeLastSession() -> WebSocketSession? {
+        state.withLock { $0.sessions.popLast() }
     }
 
     static func makeTLSContext(for config: CaptureConfig) throws -> NIOSSLContext? {

@@ -8,18 +8,23 @@ import Synchronization
 ///
 /// Start order is writers → merger → sessions, stop order the reverse, so at every moment
 /// each stage has somewhere to put what it produces: stopping closes the sockets first, then
-/// drains the rings, then flushes and fsyncs the files.
-public final class CaptureEngine: @unchecked Sendable {
-    public private(set) var config: TickTapeConfig
+/// drains the rings, then flushes and fsyncs the files. ``apply(_:)`` changes a running engine
+/// to a new configuration, touching only what differs.
+public final class CaptureEngine: Sendable {
     public let plan: ThreadPlan
     public let group: MultiThreadedEventLoopGroup
     public let merger: Merger
     public let budget: ConnectAttemptBudget
     private let logger: Logger
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
-    private let state = Mutex<[Capture]>([])
-    private var nextLoop = 0
-    private var started = false
+    private let state: Mutex<State>
+
+    private struct State {
+        var config: TickTapeConfig
+        var captures: [Capture] = []
+        var nextLoop = 0
+        var started = false
+    }
 
     /// Builds the engine; nothing runs until ``start()``.
     public init(
@@ -27,7 +32,6 @@ public final class CaptureEngine: @unchecked Sendable {
         logger: Logger,
         onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil
     ) throws {
-        self.config = config
         self.logger = logger
         self.onSegmentClosed = onSegmentClosed
         let sessions = config.captures.reduce(0) { $0 + $1.connections }
@@ -39,15 +43,22 @@ public final class CaptureEngine: @unchecked Sendable {
         #endif
         self.merger = Merger(idle: config.engine.mergerIdle)
         self.budget = ConnectAttemptBudget(limit: config.engine.connectBudget, window: config.engine.connectBudgetWindow)
+        self.state = Mutex(State(config: config))
     }
 
+    /// The configuration in force.
+    public var config: TickTapeConfig { state.withLock { $0.config } }
+
     /// The running captures.
-    public var captures: [Capture] { state.withLock { $0 } }
+    public var captures: [Capture] { state.withLock { $0.captures } }
 
     /// Opens storage and starts every capture.
     public func start() throws {
-        precondition(!started, "start() called twice")
-        started = true
+        let config = try state.withLock { s -> TickTapeConfig in
+            guard !s.started else { throw EngineError.alreadyStarted }
+            s.started = true
+            return s.config
+        }
         logger.info(
             "starting",
             metadata: [
@@ -57,21 +68,17 @@ public final class CaptureEngine: @unchecked Sendable {
             ])
         merger.start(cpu: plan.mergerCPU)
         for captureConfig in config.captures {
-            let capture = try makeCapture(captureConfig)
-            state.withLock { $0.append(capture) }
-            capture.writer.start()
-            merger.add(capture.merger)
-            for session in capture.sessions { session.start() }
+            try startCapture(captureConfig, config: config)
         }
     }
 
     /// Stops everything: sessions, then merger (draining the rings), then writers (flush, fsync, close).
     public func stop() async {
-        let captures = state.withLock { $0 }
+        let captures = self.captures
         logger.info("stopping: closing connections")
-        for capture in captures {
-            for session in capture.sessions {
-                try? await session.stop().get()
+        await withTaskGroup(of: Void.self) { group in
+            for session in captures.flatMap(\.sessions) {
+                group.addTask { try? await session.stop().get() }
             }
         }
         logger.info("stopping: draining rings")
@@ -82,34 +89,133 @@ public final class CaptureEngine: @unchecked Sendable {
         logger.info("stopped")
     }
 
-    private func makeCapture(_ c: CaptureConfig) throws -> Capture {
+    /// Whether every capture has at least one connection open and delivering.
+    public var everyCaptureDelivering: Bool {
+        let captures = self.captures
+        return !captures.isEmpty && captures.allSatisfy(\.isDelivering)
+    }
+
+    // MARK: Reload
+
+    /// Moves the running engine to `new`, changing only what differs, and reports what it did.
+    ///
+    /// Live: captures added or removed; connection counts (sessions added, or the highest
+    /// indices drained); timeouts, staleness, backoff, late policy; storage rotation, fsync and
+    /// flush settings; the connection budget. A capture whose URL, `subscribe` list or CA file
+    /// changed is replaced (stopped, drained, restarted). Not live (kept as they were, and
+    /// reported): `data_dir`, CPU plan, merger idle strategy, ring capacity.
+    public func apply(_ new: TickTapeConfig) async throws -> ReloadReport {
+        var report = ReloadReport()
+        let old = config
+        if new.dataDirectory != old.dataDirectory {
+            report.notApplied.append("data_dir (\(old.dataDirectory) → \(new.dataDirectory)) needs a restart")
+        }
+        if new.engine.eventLoopCPUs != old.engine.eventLoopCPUs || new.engine.mergerCPU != old.engine.mergerCPU {
+            report.notApplied.append("event_loop_cpus/merger_cpu need a restart")
+        }
+        if new.engine.mergerIdle != old.engine.mergerIdle { report.notApplied.append("merger_idle needs a restart") }
+        if new.engine.ringCapacity != old.engine.ringCapacity { report.notApplied.append("ring_capacity needs a restart") }
+        if new.engine.connectBudget != old.engine.connectBudget
+            || new.engine.connectBudgetWindow != old.engine.connectBudgetWindow
+        {
+            budget.update(limit: new.engine.connectBudget, window: new.engine.connectBudgetWindow)
+            report.applied.append("connection budget")
+        }
+        // What actually runs: the new file, except for the parts that cannot change live.
+        var effective = new
+        effective.dataDirectory = old.dataDirectory
+        effective.engine.eventLoopCPUs = old.engine.eventLoopCPUs
+        effective.engine.mergerCPU = old.engine.mergerCPU
+        effective.engine.mergerIdle = old.engine.mergerIdle
+        effective.engine.ringCapacity = old.engine.ringCapacity
+
+        let running = captures
+        let newNames = Set(new.captures.map(\.name))
+        for capture in running where !newNames.contains(capture.config.name) {
+            await stopCapture(capture)
+            report.applied.append("removed capture \(capture.config.name)")
+        }
+        for c in new.captures {
+            guard let capture = running.first(where: { $0.config.name == c.name }) else {
+                try startCapture(c, config: effective)
+                report.applied.append("added capture \(c.name)")
+                continue
+            }
+            let was = capture.config
+            if was.endpoint != c.endpoint || was.subscribe != c.subscribe || was.caFile != c.caFile {
+                await stopCapture(capture)
+                try startCapture(c, config: effective)
+                report.applied.append("restarted capture \(c.name) (url, subscribe or ca_file changed)")
+                continue
+            }
+            if new.storage != old.storage { capture.writer.update(storage: new.storage) }
+            if was.latePolicy != c.latePolicy || new.storage.flushInterval != old.storage.flushInterval {
+                capture.merger.update(latePolicy: c.latePolicy, flushInterval: new.storage.flushInterval)
+            }
+            capture.setConfig(c)
+            for session in capture.sessions { session.update(c) }
+            if c.connections > was.connections {
+                for _ in was.connections..<c.connections { addSession(to: capture, config: c) }
+                report.applied.append("capture \(c.name): \(was.connections) → \(c.connections) connections")
+            } else if c.connections < was.connections {
+                for _ in c.connections..<was.connections {
+                    guard let session = capture.removeLastSession() else { break }
+                    try? await session.stop().get()
+                    await merger.detach(ring: session.ring, from: capture.merger)
+                }
+                report.applied.append("capture \(c.name): \(was.connections) → \(c.connections) connections")
+            }
+            if was != c, c.connections == was.connections { report.applied.append("capture \(c.name) settings") }
+        }
+        if new.storage != old.storage { report.applied.append("storage settings") }
+        state.withLock { $0.config = effective }
+        return report
+    }
+
+    // MARK: Building captures
+
+    private func startCapture(_ c: CaptureConfig, config: TickTapeConfig) throws {
         var captureLogger = logger
         captureLogger[metadataKey: "capture"] = "\(c.name)"
         let writer = try SegmentWriter(
             capture: c.name, dataDirectory: config.dataDirectory, storage: config.storage, logger: captureLogger,
             onSegmentClosed: onSegmentClosed)
         let tls = try Capture.makeTLSContext(for: c)
-        var rings: [SPSCRing<InboundFrame>] = []
-        var stats: [ConnectionStatistics] = []
-        var sessions: [WebSocketSession] = []
-        let loops = Array(group.makeIterator())
-        for k in 0..<c.connections {
-            let ring = SPSCRing<InboundFrame>(capacity: config.engine.ringCapacity)
-            let s = ConnectionStatistics(index: k)
-            let loop = loops[nextLoop % loops.count]
-            nextLoop += 1
-            rings.append(ring)
-            stats.append(s)
-            sessions.append(
-                WebSocketSession(
-                    capture: c, index: k, eventLoop: loop, ring: ring, statistics: s, tls: tls, budget: budget,
-                    logger: logger))
-        }
         let merge = CaptureMerger(
-            name: c.name, rings: rings, connections: stats, writer: writer, latePolicy: c.latePolicy,
+            name: c.name, rings: [], connections: [], writer: writer, latePolicy: c.latePolicy,
             flushInterval: config.storage.flushInterval, logger: captureLogger)
-        return Capture(config: c, sessions: sessions, merger: merge, writer: writer)
+        let capture = Capture(config: c, sessions: [], merger: merge, writer: writer, tls: tls)
+        writer.start()
+        merger.add(merge)
+        state.withLock { $0.captures.append(capture) }
+        for _ in 0..<c.connections { addSession(to: capture, config: c) }
     }
+
+    private func addSession(to capture: Capture, config c: CaptureConfig) {
+        let (index, loop, ringCapacity) = state.withLock { s -> (Int, any EventLoop, Int) in
+            let loops = Array(group.makeIterator())
+            let loop = loops[s.nextLoop % loops.count]
+            s.nextLoop += 1
+            return (capture.sessions.count, loop, s.config.engine.ringCapacity)
+        }
+        let ring = SPSCRing<InboundFrame>(capacity: ringCapacity)
+        let stats = ConnectionStatistics(index: index)
+        let session = WebSocketSession(
+            capture: c, index: index, eventLoop: loop, ring: ring, statistics: stats, tls: capture.tls, budget: budget,
+            logger: logger)
+        merger.attach(ring: ring, statistics: stats, to: capture.merger)
+        capture.appendSession(session)
+        session.start()
+    }
+
+    private func stopCapture(_ capture: Capture) async {
+        for session in capture.sessions { try? await session.stop().get() }
+        await merger.remove(capture.merger)
+        capture.writer.finish()
+        state.withLock { $0.captures.removeAll { $0 === capture } }
+    }
+
+    // MARK: Status
 
     /// One line per capture for logs and systemd's STATUS: connections up, totals, alarms.
     public func statusSummary() -> String {
@@ -129,4 +235,56 @@ public final class CaptureEngine: @unchecked Sendable {
             return parts.joined(separator: ", ")
         }.joined(separator: "; ")
     }
+
+    /// Liveness for the watchdog: the merger's heartbeat moved since `previousHeartbeat` and
+    /// every event loop ran a no-op task within `timeout`.
+    public func probeLiveness(previousHeartbeat: Int, timeout: Duration) async -> Liveness {
+        let heartbeat = merger.heartbeat.load(ordering: .relaxed)
+        var loopsAnswered = true
+        for loop in group.makeIterator() {
+            let answered = loop.submit { true }
+            let deadline = loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {}
+            _ = deadline
+            let result = try? await withThrowingTaskGroup(of: Bool.self) { g -> Bool in
+                g.addTask { try await answered.get() }
+                g.addTask {
+                    try await Task.sleep(for: timeout)
+                    return false
+                }
+                let first = try await g.next() ?? false
+                g.cancelAll()
+                return first
+            }
+            deadline.cancel()
+            if result != true { loopsAnswered = false }
+        }
+        return Liveness(heartbeat: heartbeat, mergerProgressed: heartbeat != previousHeartbeat, loopsAnswered: loopsAnswered)
+    }
+}
+
+/// The answer of ``CaptureEngine/probeLiveness(previousHeartbeat:timeout:)``.
+public struct Liveness: Sendable, Equatable {
+    public var heartbeat: Int
+    public var mergerProgressed: Bool
+    public var loopsAnswered: Bool
+    public var isAlive: Bool { mergerProgressed && loopsAnswered }
+}
+
+/// What a reload changed, and what it could not change without a restart.
+public struct ReloadReport: Sendable, Equatable {
+    public var applied: [String] = []
+    public var notApplied: [String] = []
+
+    public var summary: String {
+        var parts: [String] = []
+        parts.append(applied.isEmpty ? "no changes" : applied.joined(separator: ", "))
+        if !notApplied.isEmpty { parts.append("not applied: " + notApplied.joined(separator: ", ")) }
+        return parts.joined(separator: "; ")
+    }
+}
+
+/// Misuse of the engine's lifecycle.
+public enum EngineError: Error, CustomStringConvertible {
+    case alreadyStarted
+    public var description: String { "the engine was already started" }
 }

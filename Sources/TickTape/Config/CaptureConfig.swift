@@ -77,13 +77,13 @@ public struct CaptureConfig: Sendable, Equatable {
     }
 
     /// Reads one `[[capture]]` table; `number` (1-based) names it in errors until its name is known.
-    init(reading table: TOMLTable, number: Int, file: String, topLevelKeys: [String]) throws(ConfigError) {
+    init(reading table: TOMLTable, number: Int, file: String) throws(ConfigError) {
         var label = "[[capture]] #\(number)"
         if case .string(let name)? = table["name"]?.value.kind {
             label = "capture \(TOMLValue.quoted(name))"
         }
         let reader = ConfigTableReader(file: file, table: table, context: label + ": ", location: "in " + label)
-        try reader.checkKeys(Self.keys, misplaced: topLevelKeys)
+        try reader.checkKeys(Self.keys, misplaced: TickTapeConfig.keys)
 
         let nameRule = "a name matching ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, '.', '_', '-')"
         guard let (name, nameValue) = try reader.string("name", expected: nameRule) else {

@@ -47,7 +47,7 @@ public struct EngineConfig: Sendable, Equatable {
     /// Reads `[engine]`; absent keys keep their defaults.
     init(reading reader: ConfigTableReader) throws(ConfigError) {
         self.init()
-        try reader.checkKeys(Self.keys)
+        try reader.checkKeys(Self.keys, misplaced: TickTapeConfig.keys)
         let cpuText = "an integer from \(Self.cpuRange.lowerBound) to \(Self.cpuRange.upperBound)"
         if let value = reader.value("event_loop_cpus") {
             let expected = "\"auto\" or a non-empty list of distinct CPU numbers like [0, 1]"

@@ -46,7 +46,7 @@ public struct StorageConfig: Sendable, Equatable {
     /// Reads `[storage]`; absent keys keep their defaults.
     init(reading reader: ConfigTableReader) throws(ConfigError) {
         self.init()
-        try reader.checkKeys(Self.keys)
+        try reader.checkKeys(Self.keys, misplaced: TickTapeConfig.keys)
         if case .some(.some(let interval)) = try reader.duration(
             "flush_interval", in: Self.flushIntervalRange, example: .milliseconds(100))
         {

@@ -24,6 +24,8 @@ public struct TickTapeConfig: Sendable, Equatable {
     public var engine: EngineConfig
     /// `[storage]`: writing, syncing and rotating capture files.
     public var storage: StorageConfig
+    /// `[daemon]`: readiness and status reporting.
+    public var daemon: DaemonConfig
     /// `[[capture]]`: at least one, with unique names.
     public var captures: [CaptureConfig]
 
@@ -33,8 +35,10 @@ public struct TickTapeConfig: Sendable, Equatable {
         logLevel: Logger.Level = .info,
         engine: EngineConfig = EngineConfig(),
         storage: StorageConfig = StorageConfig(),
+        daemon: DaemonConfig = DaemonConfig(),
         captures: [CaptureConfig]
     ) {
+        self.daemon = daemon
         self.dataDirectory = dataDirectory
         self.logLevel = logLevel
         self.engine = engine
@@ -42,7 +46,7 @@ public struct TickTapeConfig: Sendable, Equatable {
         self.captures = captures
     }
 
-    static let keys = ["data_dir", "log_level", "engine", "storage", "capture"]
+    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "capture"]
     /// Configuration files are small; anything larger is not one.
     static let maximumFileSize = 1 << 20
 
@@ -59,6 +63,22 @@ public struct TickTapeConfig: Sendable, Equatable {
         let reader = ConfigTableReader(file: file, table: document.root, context: "", location: "at the top level")
         try reader.checkKeys(keys)
 
+        // The tables are read first: a top-level key written below a header shows up as
+        // an unknown key there, which explains a "missing" data_dir better than its absence.
+        var engine = EngineConfig()
+        if let engineReader = try reader.subtable("engine", context: "[engine]: ", location: "in [engine]") {
+            engine = try EngineConfig(reading: engineReader)
+        }
+        var storage = StorageConfig()
+        if let storageReader = try reader.subtable("storage", context: "[storage]: ", location: "in [storage]") {
+            storage = try StorageConfig(reading: storageReader)
+        }
+        var daemon = DaemonConfig()
+        if let daemonReader = try reader.subtable("daemon", context: "[daemon]: ", location: "in [daemon]") {
+            daemon = try DaemonConfig(reading: daemonReader)
+        }
+        let captures = try readCaptures(reader)
+
         guard let (dataDirectory, dataDirectoryValue) = try reader.string(
             "data_dir", expected: "an absolute path like \"/var/lib/ticktape\"")
         else {
@@ -67,60 +87,60 @@ public struct TickTapeConfig: Sendable, Equatable {
         guard dataDirectory.hasPrefix("/") else {
             throw reader.invalid("data_dir", dataDirectoryValue, expected: "an absolute path like \"/var/lib/ticktape\"")
         }
-        var config = TickTapeConfig(dataDirectory: dataDirectory, captures: [])
+        var logLevel = Logger.Level.info
         if let value = reader.value("log_level") {
             let names = Logger.Level.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
             guard case .string(let text) = value.kind, let level = Logger.Level(rawValue: text) else {
                 throw reader.invalid("log_level", value, expected: "one of \(names)")
             }
-            config.logLevel = level
+            logLevel = level
         }
-        if let engine = try reader.subtable("engine", context: "[engine]: ", location: "in [engine]") {
-            try engine.checkKeys(EngineConfig.keys, misplaced: keys)
-            config.engine = try EngineConfig(reading: engine)
-        }
-        if let storage = try reader.subtable("storage", context: "[storage]: ", location: "in [storage]") {
-            try storage.checkKeys(StorageConfig.keys, misplaced: keys)
-            config.storage = try StorageConfig(reading: storage)
-        }
-
-        guard let captureValue = reader.value("capture") else {
+        guard let captures else {
             throw ConfigError(
                 file: file, line: nil,
                 message: "no [[capture]] is defined; at least one is required (name, url, connections)")
         }
-        let tables: [TOMLTable]
+        return TickTapeConfig(
+            dataDirectory: dataDirectory, logLevel: logLevel, engine: engine, storage: storage, daemon: daemon,
+            captures: captures)
+    }
+
+    /// The `[[capture]]` tables, or nil if there are none.
+    private static func readCaptures(_ reader: ConfigTableReader) throws(ConfigError) -> [CaptureConfig]? {
+        guard let captureValue = reader.value("capture") else { return nil }
+        let expected = "a list of [[capture]] tables"
+        var tables: [TOMLTable] = []
         switch captureValue.kind {
         case .array(let elements):
-            var collected: [TOMLTable] = []
             for element in elements {
                 guard case .table(let table) = element.kind else {
-                    throw reader.invalid("capture", captureValue, expected: "a list of [[capture]] tables")
+                    throw reader.invalid("capture", captureValue, expected: expected)
                 }
-                collected.append(table)
+                tables.append(table)
             }
-            tables = collected
         case .table:
-            throw reader.fail("capture must be written [[capture]] (double brackets): there can be several", line: captureValue.line)
+            throw reader.fail(
+                "capture must be written [[capture]] (double brackets): there can be several", line: captureValue.line)
         default:
-            throw reader.invalid("capture", captureValue, expected: "a list of [[capture]] tables")
+            throw reader.invalid("capture", captureValue, expected: expected)
         }
         guard !tables.isEmpty else {
             throw reader.fail("at least one [[capture]] is required", line: captureValue.line)
         }
+        var captures: [CaptureConfig] = []
         var firstLineByName: [String: Int] = [:]
         for (offset, table) in tables.enumerated() {
-            let capture = try CaptureConfig(reading: table, number: offset + 1, file: file, topLevelKeys: keys)
+            let capture = try CaptureConfig(reading: table, number: offset + 1, file: reader.file)
             let line = table["name"]?.value.line ?? table.line
             if let first = firstLineByName[capture.name] {
                 throw ConfigError(
-                    file: file, line: line,
+                    file: reader.file, line: line,
                     message: "duplicate capture name \(TOMLValue.quoted(capture.name)) (first used at line \(first)); capture names must be unique")
             }
             firstLineByName[capture.name] = line
-            config.captures.append(capture)
+            captures.append(capture)
         }
-        return config
+        return captures
     }
 
     /// A short human summary for `ticktape check-config` and the startup log, e.g.

@@ -9,8 +9,8 @@ import Synchronization
 /// through the `settings` mutex and are picked up between batches.
 public final class CaptureMerger: @unchecked Sendable {
     public let name: String
-    let rings: [SPSCRing<InboundFrame>]
-    public let connections: [ConnectionStatistics]
+    private(set) var rings: [SPSCRing<InboundFrame>]
+    private(set) var connections: [ConnectionStatistics]
     public let statistics = CaptureStatistics()
     let writer: SegmentWriter
     private let logger: Logger
@@ -57,6 +57,20 @@ public final class CaptureMerger: @unchecked Sendable {
 
     /// The sequencers seen so far, by stream name (merger thread only; for tests and reports).
     var sequencers: [StreamSequencer] { Array(streams.values) }
+
+    /// Merger thread only: a new connection joined the capture.
+    func attach(ring: SPSCRing<InboundFrame>, statistics: ConnectionStatistics) {
+        rings.append(ring)
+        connections.append(statistics)
+    }
+
+    /// Merger thread only: a drained connection leaves the capture.
+    func detach(ring: SPSCRing<InboundFrame>) {
+        guard let i = rings.firstIndex(where: { $0 === ring }) else { return }
+        while let frame = ring.pop() { process(frame, from: i) }
+        rings.remove(at: i)
+        connections.remove(at: i)
+    }
 
     /// Drains up to `budget` frames from every ring. Returns how many were processed.
     @inline(__always)

@@ -18,6 +18,9 @@ public final class Merger: @unchecked Sendable {
 
     private enum Command {
         case add(CaptureMerger)
+        case attach(CaptureMerger, SPSCRing<InboundFrame>, ConnectionStatistics)
+        /// Detach a ring once it is empty (its session must already be stopped).
+        case detach(CaptureMerger, SPSCRing<InboundFrame>, done: @Sendable () -> Void)
         /// Drain and remove; `done` runs on the merger thread once the capture's rings are empty and its buffer is handed over.
         case remove(CaptureMerger, drainUntilEmpty: Bool, done: @Sendable () -> Void)
     }
@@ -27,6 +30,7 @@ public final class Merger: @unchecked Sendable {
     private let running = Atomic<Bool>(true)
     private var captures: [CaptureMerger] = []
     private var draining: [(CaptureMerger, @Sendable () -> Void)] = []
+    private var detaching: [(CaptureMerger, SPSCRing<InboundFrame>, @Sendable () -> Void)] = []
     private var thread: PinnedThread?
     /// Test-only: when true the loop stops making progress (simulates a hung merger).
     public let testingHang = Atomic<Bool>(false)
@@ -43,6 +47,18 @@ public final class Merger: @unchecked Sendable {
     /// Adds a capture; its rings are polled from the next iteration.
     public func add(_ capture: CaptureMerger) {
         post(.add(capture))
+    }
+
+    /// Adds a connection's ring to a running capture (the connection count grew).
+    public func attach(ring: SPSCRing<InboundFrame>, statistics: ConnectionStatistics, to capture: CaptureMerger) {
+        post(.attach(capture, ring, statistics))
+    }
+
+    /// Removes a connection's ring from a capture after draining it; its session must be stopped.
+    public func detach(ring: SPSCRing<InboundFrame>, from capture: CaptureMerger) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            post(.detach(capture, ring, done: { c.resume() }))
+        }
     }
 
     /// Removes a capture after draining whatever its rings still hold (its sessions must already be stopped).
@@ -73,15 +89,16 @@ public final class Merger: @unchecked Sendable {
         var idleRounds = 0
         var sinceClock = 0
         while running.load(ordering: .relaxed) {
-            heartbeat.bump()
-            if mailboxFlag.load(ordering: .acquiring) { applyCommands() }
             if testingHang.load(ordering: .relaxed) {
                 usleep(1000)
                 continue
             }
+            heartbeat.bump()
+            if mailboxFlag.load(ordering: .acquiring) { applyCommands() }
             var processed = 0
             for capture in captures { processed &+= capture.poll(budget: 256) }
             if !draining.isEmpty { finishDrains() }
+            if !detaching.isEmpty { finishDetaches() }
             sinceClock &+= processed
             if processed == 0 || sinceClock >= 1024 {
                 sinceClock = 0
@@ -106,6 +123,16 @@ public final class Merger: @unchecked Sendable {
         }
         for capture in captures { capture.flushNow() }
         finishDrains(force: true)
+        finishDetaches(force: true)
+    }
+
+    private func finishDetaches(force: Bool = false) {
+        detaching.removeAll { capture, ring, done in
+            guard force || ring.count == 0 else { return false }
+            capture.detach(ring: ring)
+            done()
+            return true
+        }
     }
 
     private func applyCommands() {
@@ -120,6 +147,10 @@ public final class Merger: @unchecked Sendable {
                 captures.append(capture)
             case .remove(let capture, _, let done):
                 draining.append((capture, done))
+            case .attach(let capture, let ring, let stats):
+                capture.attach(ring: ring, statistics: stats)
+            case .detach(let capture, let ring, let done):
+                detaching.append((capture, ring, done))
             }
         }
     }

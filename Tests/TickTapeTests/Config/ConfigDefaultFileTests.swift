@@ -47,7 +47,7 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
                 uncommented.append(String(line))
             }
         }
-        #expect(count == 19)
+        #expect(count == 21)
         let config = try TickTapeConfig.parse(uncommented.joined(separator: "\n"), file: "uncommented.toml")
         let original = try TickTapeConfig.parse(text, file: "ticktape.toml")
         #expect(config == original)
@@ -55,8 +55,8 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
 
     @Test func defaultFileDocumentsEveryKey() throws {
         let text = try readDefaultFile()
-        for key in TickTapeConfig.keys + EngineConfig.keys + StorageConfig.keys + CaptureConfig.keys
-        where !["engine", "storage", "capture"].contains(key) {
+        for key in TickTapeConfig.keys + EngineConfig.keys + StorageConfig.keys + DaemonConfig.keys + CaptureConfig.keys
+        where !["engine", "storage", "daemon", "capture"].contains(key) {
             #expect(text.contains("\(key) = "), "etc/ticktape.toml does not document \(key)")
         }
     }

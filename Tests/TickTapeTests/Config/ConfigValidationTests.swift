@@ -129,7 +129,7 @@ import Testing
         let error = try #require(rejection("data_dir = \"/data\"\ndata_directory = \"/x\"\n"))
         #expect(error.line == 2)
         #expect(error.message.contains("unknown key \"data_directory\" at the top level"))
-        #expect(error.message.contains("valid keys: data_dir, log_level, engine, storage, capture"))
+        #expect(error.message.contains("valid keys: data_dir, log_level, engine, storage, daemon, capture"))
     }
 
     @Test func unknownKeyInEngineNamesKeyAndLine() throws {
@@ -159,6 +159,12 @@ import Testing
         let error = try #require(rejection(capture("log_level = \"debug\"")))
         #expect(error.line == 7)
         #expect(error.message.contains("must come before the first"))
+    }
+
+    @Test func dataDirAfterEngineHeaderExplainsTheMistake() throws {
+        let error = try #require(rejection("[engine]\ndata_dir = \"/data\"\n"))
+        #expect(error.line == 2)
+        #expect(error.message.contains("unknown key \"data_dir\" in [engine] (top-level keys must come before"))
     }
 
     @Test func connectionsOutOfRangeGivesTheDocumentedMessage() throws {
@@ -262,7 +268,7 @@ import Testing
     }
 
     @Test func missingRequiredKeysAreNamed() throws {
-        let noDataDir = try #require(rejection("[[capture]]\nname = \"a\"\n"))
+        let noDataDir = try #require(rejection(Self.minimal.replacingOccurrences("data_dir = \"/data\"", "")))
         #expect(noDataDir.line == nil)
         #expect(noDataDir.message.contains("missing required key data_dir"))
         let noCapture = try #require(rejection("data_dir = \"/data\"\n"))
