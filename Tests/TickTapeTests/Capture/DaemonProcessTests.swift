@@ -26,6 +26,10 @@ import TickTapeSimulator
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
+        // Never inherit a notify/watchdog socket another test may have set in this process.
+        p.environment = ProcessInfo.processInfo.environment.filter {
+            !["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"].contains($0.key)
+        }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         p.standardError = handle
