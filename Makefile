@@ -19,10 +19,11 @@ release: bootstrap
 run: release
 	.build/release/ticktaped --config $(CONFIG)
 
-## Run every test (unit, simulator, end-to-end, then the daemon under systemd).
+## Run every test (unit, simulator, end-to-end, ~30 s of fuzzing per parser, then the daemon under systemd).
 test: bootstrap
 	swift build --build-tests
 	swift test --skip-build
+	scripts/fuzz.sh --short
 	@$(MAKE) --no-print-directory test-systemd
 
 ## The release daemon under a real systemd booted in a private namespace (Tests/systemd/run.sh).

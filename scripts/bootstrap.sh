@@ -3,7 +3,7 @@
 # Idempotent; safe to run before every build.
 set -euo pipefail
 
-packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3)
+packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,6 +14,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The metrics test validates /metrics with the reference Prometheus parser. The Debian package
+# serves the system python3; a python3 earlier on PATH (pyenv, venv) gets it from PyPI.
+if ! python3 -c "import prometheus_client" >/dev/null 2>&1; then
+    echo "bootstrap: installing prometheus_client for $(command -v python3)"
+    python3 -m pip install --quiet prometheus_client 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages prometheus_client
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

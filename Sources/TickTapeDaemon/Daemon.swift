@@ -126,7 +126,19 @@ public final class Daemon: Sendable {
         if let problem { parts.append("RELOAD FAILED, running previous config: \(problem)") }
         parts.append("\(Int(rate.rounded())) msg/s")
         parts.append(engine.statusSummary())
+        if let latency = Self.latencySummary(engine.telemetry?.snapshots ?? [:]) { parts.append(latency) }
         return parts.joined(separator: " | ")
+    }
+
+    /// `latency p99 btcusdt-book +3.1ms (E)`: each capture's merged p99 against the exchange's
+    /// event time over the last telemetry window, signed (negative: host clock behind Binance's).
+    static func latencySummary(_ snapshots: [String: CaptureTelemetrySnapshot]) -> String? {
+        let items = snapshots.keys.sorted().compactMap { name -> String? in
+            guard let p99 = snapshots[name]?.mergedEvent.window.p99 else { return nil }
+            let ms = (Double(p99) / 100).rounded() / 10
+            return "\(name) \(ms >= 0 ? "+" : "")\(ms)ms"
+        }
+        return items.isEmpty ? nil : "latency p99 (E) " + items.joined(separator: ", ")
     }
 
     // MARK: Watchdog
@@ -180,7 +192,7 @@ public final class Daemon: Sendable {
             new = try TickTapeConfig.load(path: configPath)
         } catch {
             logger.error(
-                "reload rejected; still running the previous configuration", metadata: ["reason": "\(error)"])
+                "reload rejected, still running the previous configuration: \(error)", metadata: ["reason": "\(error)"])
             state.withLock { $0.reloadProblem = "\(error)" }
             notifier.ready(status: statusLine())
             return

@@ -14,13 +14,22 @@ struct BinanceWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     private let core: SimulatorCore
     private let handshake: NIOTypedWebSocketServerUpgrader<Void>
 
-    init(core: SimulatorCore) {
+    /// - Parameter refusal: where a refused upgrade leaves the status to answer with (a queued
+    ///   ``HandshakeFault/status(code:retryAfter:)`` for this connection index), for the responder that the
+    ///   not-upgrading path installs.
+    init(core: SimulatorCore, refusal: HandshakeRefusal) {
         self.core = core
         self.handshake = NIOTypedWebSocketServerUpgrader<Void>(
             maxFrameSize: 1 << 20,
             enableAutomaticErrorHandling: false,
             shouldUpgrade: { channel, head in
-                channel.eventLoop.makeSucceededFuture(BinanceRoute(uri: head.uri) == nil ? nil : HTTPHeaders())
+                guard BinanceRoute(uri: head.uri) != nil else { return channel.eventLoop.makeSucceededFuture(nil) }
+                let index = Self.connectionIndex(userAgent: head.headers.first(name: "User-Agent"))
+                if case .status(let code, let retryAfter)? = core.takeStatusFault(connection: index) {
+                    refusal.status = (code, retryAfter)
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
             },
             upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
         )

@@ -3,6 +3,7 @@ import NIOCore
 /// WebSocket opcodes the simulator writes itself.
 enum FrameOpcode: UInt8 {
     case text = 0x1
+    case binary = 0x2
     case close = 0x8
     case ping = 0x9
     case pong = 0xA

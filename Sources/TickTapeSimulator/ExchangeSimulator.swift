@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -25,8 +26,11 @@ import Synchronization
 public final class ExchangeSimulator: Sendable {
     private struct Lifecycle {
         var serverChannel: (any Channel)?
+        var boundPort: Int?
         var started = false
         var stopped = false
+        var faultTask: Task<Void, Never>?
+        var wrongCertificate: NIOSSLContext?
     }
 
     private let core: SimulatorCore
@@ -73,6 +77,18 @@ public final class ExchangeSimulator: Sendable {
             guard !lifecycle.started, !lifecycle.stopped else { throw SimulatorError.alreadyStarted }
             lifecycle.started = true
         }
+        let port = try await self.bind(port: self.core.configuration.port)
+        self.lifecycle.withLock { $0.boundPort = port }
+        self.logger.debug("simulator listening", metadata: ["port": "\(port)", "tls": "\(self.sslContext != nil)"])
+        if !self.core.configuration.faults.isEmpty {
+            let script = self.core.configuration.faults
+            let task = Task { [self] in await self.run(script) }
+            self.lifecycle.withLock { $0.faultTask = task }
+        }
+        return port
+    }
+
+    private func bind(port: Int) async throws -> Int {
         let core = self.core
         let sslContext = self.sslContext
         let channel = try await ServerBootstrap(group: self.group)
@@ -80,19 +96,22 @@ public final class ExchangeSimulator: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
-            .childChannelInitializer { channel in
+            .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configure(channel: channel, core: core, sslContext: sslContext)
+                    var context = sslContext
+                    if context != nil, core.takeWrongCertificate() {
+                        context = self.lifecycle.withLock { $0.wrongCertificate } ?? context
+                    }
+                    try Self.configure(channel: channel, core: core, sslContext: context)
                 }
             }
-            .bind(host: self.core.configuration.host, port: self.core.configuration.port)
+            .bind(host: self.core.configuration.host, port: port)
             .get()
         self.lifecycle.withLock { $0.serverChannel = channel }
         guard let port = channel.localAddress?.port else {
             try? await channel.close()
             throw SimulatorError.noBoundPort
         }
-        self.logger.debug("simulator listening", metadata: ["port": "\(port)", "tls": "\(sslContext != nil)"])
         return port
     }
 
@@ -101,11 +120,12 @@ public final class ExchangeSimulator: Sendable {
         if let sslContext {
             try operations.addHandler(NIOSSLServerHandler(context: sslContext))
         }
+        let refusal = HandshakeRefusal()
         let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<Void>(
-            upgraders: [BinanceWebSocketUpgrader(core: core)],
+            upgraders: [BinanceWebSocketUpgrader(core: core, refusal: refusal)],
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NotFoundResponder())
+                    try channel.pipeline.syncOperations.addHandler(NotFoundResponder(refusal: refusal))
                 }
             }
         )
@@ -117,13 +137,15 @@ public final class ExchangeSimulator: Sendable {
     /// Closes the listener and every open connection, then shuts down the event loops if the simulator
     /// created them. Safe to call more than once.
     public func stop() async throws {
-        let (server, firstStop) = self.lifecycle.withLock { lifecycle -> ((any Channel)?, Bool) in
+        let (server, firstStop, faultTask) = self.lifecycle.withLock { lifecycle -> ((any Channel)?, Bool, Task<Void, Never>?) in
             defer {
                 lifecycle.serverChannel = nil
                 lifecycle.stopped = true
+                lifecycle.faultTask = nil
             }
-            return (lifecycle.serverChannel, !lifecycle.stopped)
+            return (lifecycle.serverChannel, !lifecycle.stopped, lifecycle.faultTask)
         }
+        faultTask?.cancel()
         if let server {
             try? await server.close()
         }
@@ -169,6 +191,87 @@ public final class ExchangeSimulator: Sendable {
     public func disconnect(connection: Int, how: DisconnectKind) {
         for channel in self.core.channels(connection: connection) {
             channel.pipeline.fireUserInboundEventTriggered(SimulatorCommand.disconnect(how))
+        }
+    }
+
+    /// Applies `fault` to every open session of connection index `connection`, or of every connection when
+    /// `nil` (Binance disconnecting everything during an upgrade).
+    public func inject(_ fault: ConnectionFault, connection: Int?) {
+        let channels = connection.map { self.core.channels(connection: $0) } ?? self.core.allChannels()
+        for channel in channels {
+            channel.pipeline.fireUserInboundEventTriggered(SimulatorCommand.fault(fault))
+        }
+    }
+
+    /// Makes the next `count` handshakes fail with `fault`: those of connection index `connection` for an
+    /// HTTP status (`nil`: whichever connection comes first), the next TLS handshakes for a wrong
+    /// certificate. A wrong certificate needs a TLS listener; its throw-away CA is minted on first use.
+    public func failHandshakes(_ fault: HandshakeFault, connection: Int? = nil, count: Int = 1) throws {
+        if fault == .wrongCertificate, self.sslContext != nil, self.lifecycle.withLock({ $0.wrongCertificate }) == nil {
+            let directory = FileManager.default.temporaryDirectory.path + "/ticktape-wrong-ca-\(UInt64.random(in: 0...UInt64.max))"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let files = try TestCertificateAuthority.make(in: directory)
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certPath)
+            let key = try NIOSSLPrivateKey(file: files.keyPath, format: .pem)
+            let context = try NIOSSLContext(
+                configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+            self.lifecycle.withLock { $0.wrongCertificate = context }
+        }
+        for _ in 0..<max(0, count) { self.core.addHandshakeFault(fault, connection: connection) }
+    }
+
+    /// Closes the listener for `duration`, so every connection attempt meanwhile is refused (`ECONNREFUSED`),
+    /// then listens on the same port again. Open sessions are not touched.
+    public func refuseConnections(for duration: Duration) async throws {
+        let (server, port) = self.lifecycle.withLock { ($0.serverChannel, $0.boundPort) }
+        guard let server, let port else { return }
+        self.lifecycle.withLock { $0.serverChannel = nil }
+        try? await server.close()
+        try await Task.sleep(for: duration)
+        guard !self.lifecycle.withLock({ $0.stopped }) else { return }
+        _ = try await self.bind(port: port)
+    }
+
+    /// Runs a fault script: its fixed steps, and random faults until stopped.
+    private func run(_ script: FaultScript) async {
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for step in script.steps {
+                group.addTask { [self] in
+                    try? await Task.sleep(until: start + step.at)
+                    guard !Task.isCancelled else { return }
+                    await self.perform(step.action, connection: step.connection)
+                }
+            }
+            if let random = script.random, !random.kinds.isEmpty, random.connections > 0 {
+                group.addTask { [self] in
+                    let seed = self.core.configuration.seed
+                    let meanNanos = Double(DelaySampler.nanos(random.meanInterval))
+                    var n: UInt64 = 0
+                    while !Task.isCancelled {
+                        let u = DeterministicRandom.unit(seed: seed, lane: 7_000_001, index: n)
+                        try? await Task.sleep(for: .nanoseconds(Int64(-log1p(-u) * meanNanos)))
+                        guard !Task.isCancelled else { return }
+                        let pick = DeterministicRandom.value(seed: seed, lane: 7_000_002, index: n)
+                        let fault = random.kinds[Int(pick % UInt64(random.kinds.count))]
+                        let connection = Int((pick >> 32) % UInt64(random.connections))
+                        self.logger.info("injecting fault", metadata: ["fault": "\(fault)", "connection": "\(connection)"])
+                        await self.perform(.live(fault), connection: connection)
+                        n += 1
+                    }
+                }
+            }
+        }
+    }
+
+    private func perform(_ action: FaultScript.Action, connection: Int?) async {
+        switch action {
+        case .live(let fault):
+            self.inject(fault, connection: connection)
+        case .handshake(let fault):
+            try? self.failHandshakes(fault, connection: connection)
+        case .refuse(let duration):
+            try? await self.refuseConnections(for: duration)
         }
     }
 

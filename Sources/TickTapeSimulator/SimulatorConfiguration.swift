@@ -35,6 +35,11 @@ public struct SimulatorConfiguration: Sendable {
     /// Whether ``ExchangeSimulator/sentMessages(connection:)`` is recorded. Long-running CLI sessions at high
     /// rates turn it off because the log grows by 8 bytes per message and connection.
     public var recordsSentMessages: Bool = true
+    /// How long a WebSocket session may live before the server closes it with 1001, like Binance's 24 h
+    /// cut; `nil` keeps sessions forever. Tests scale it down to seconds.
+    public var connectionLifetime: Duration?
+    /// Faults injected at set or random times once the simulator has started.
+    public var faults = FaultScript()
 
     /// Creates a configuration serving `source` with all other settings at their defaults.
     public init(source: MessageSource) {

@@ -14,6 +14,7 @@ import Darwin
 /// connection's own event loop.
 enum SimulatorCommand: Sendable {
     case disconnect(DisconnectKind)
+    case fault(ConnectionFault)
 }
 
 /// One upgraded WebSocket session: answers control messages and pings, and pumps the schedule.
@@ -54,6 +55,15 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
     private var pumpRequested = false
     private var closing = false
     private var sentBatch: [Int] = []
+    private var scheduledLifetimeEnd: Scheduled<Void>?
+
+    // Fault state (see ``ConnectionFault``).
+    private var stalled = false
+    private var answersPings = true
+    private var extraDelayNanos: Int64 = 0
+    private var duplicatesLeft = 0
+    private var reordersLeft = 0
+    private var heldBack: Int?
 
     init(core: SimulatorCore, route: BinanceRoute, requestedIndex: Int?) {
         self.core = core
@@ -82,6 +92,11 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
         self.subscriptions.subscribe(self.initialStreams)
         self.initialStreams = []
         self.schedulePing(context: context)
+        if let lifetime = self.core.configuration.connectionLifetime {
+            self.scheduledLifetimeEnd = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(lifetime)) {
+                self.closeWithFrame(context: context, code: 1001, reason: "connection lifetime reached")
+            }
+        }
         self.pump(context: context)
     }
 
@@ -116,6 +131,42 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
             self.closeWithFrame(context: context, code: code, reason: "")
         case .disconnect(.reset):
             self.reset(context: context)
+        case .fault(let fault):
+            self.apply(fault, context: context)
+        }
+    }
+
+    private func apply(_ fault: ConnectionFault, context: ChannelHandlerContext) {
+        switch fault {
+        case .reset:
+            self.reset(context: context)
+        case .close(let code):
+            self.closeWithFrame(context: context, code: code, reason: "")
+        case .stall(let answerPings):
+            self.stalled = true
+            self.answersPings = answerPings
+            self.scheduledPump?.cancel()
+            self.scheduledPump = nil
+        case .slow(let delay):
+            self.extraDelayNanos = DelaySampler.nanos(delay)
+        case .garbage(let kind):
+            guard !self.closing else { return }
+            var buffer = context.channel.allocator.buffer(capacity: 256)
+            GarbageFrameWriter.write(kind, combined: self.combined, stream: self.subscriptions.names.first, into: &buffer)
+            context.writeAndFlush(Self.wrapOutboundOut(buffer), promise: nil)
+        case .duplicate(let count):
+            self.duplicatesLeft += max(0, count)
+        case .reorder(let count):
+            self.reordersLeft += max(0, count)
+        case .serverShutdown(let closeAfter):
+            guard !self.closing else { return }
+            let millis = ScheduleClock.unixNanos() / 1_000_000
+            self.writeControlFrame(
+                context: context, opcode: .text, payload: ByteBuffer(string: #"{"e":"serverShutdown","E":\#(millis)}"#))
+            self.scheduledLifetimeEnd?.cancel()
+            self.scheduledLifetimeEnd = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(closeAfter)) {
+                self.closeWithFrame(context: context, code: 1001, reason: "server shutdown")
+            }
         }
     }
 
@@ -125,6 +176,8 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
         self.scheduledPump = nil
         self.scheduledPing?.cancel()
         self.scheduledPing = nil
+        self.scheduledLifetimeEnd?.cancel()
+        self.scheduledLifetimeEnd = nil
         if let registration = self.registration {
             self.core.closeSession(registration.id)
             self.registration = nil
@@ -142,6 +195,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
             self.handleControl(ControlMessage(text: text), context: context)
         case .ping:
             guard self.admit(context: context) else { return }
+            guard !self.stalled || self.answersPings else { return }
             self.writeControlFrame(context: context, opcode: .pong, payload: frame.unmaskedData)
         case .pong:
             _ = self.admit(context: context)
@@ -237,6 +291,10 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
         self.scheduledPing = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
             guard !self.closing else { return }
             let millis = ScheduleClock.unixNanos() / 1_000_000
+            if self.stalled {
+                self.schedulePing(context: context)
+                return
+            }
             self.writeControlFrame(context: context, opcode: .ping, payload: ByteBuffer(string: String(millis)))
             self.schedulePing(context: context)
         }
@@ -260,7 +318,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
     private func pumpOnce(context: ChannelHandlerContext) {
         self.scheduledPump?.cancel()
         self.scheduledPump = nil
-        guard !self.closing, let sampler = self.sampler else { return }
+        guard !self.closing, !self.stalled, let sampler = self.sampler else { return }
         guard let clock = self.clock ?? self.core.clock else {
             self.scheduleNextPump(context: context, at: NIODeadline.now() + .milliseconds(1))
             return
@@ -288,13 +346,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
                     break
                 }
                 self.pending = nil
-                self.schedule.writeFrame(
-                    pending.index,
-                    combined: self.combined,
-                    wallClockBaseNanos: wallClockBase,
-                    into: &batch
-                )
-                if logging { self.sentBatch.append(pending.index) }
+                self.send(pending.index, wallClockBase: wallClockBase, logging: logging, into: &batch)
                 continue
             }
             guard self.cursor < end else { break }
@@ -308,20 +360,14 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
             guard subscribed[self.schedule.streamID(index)], !sampler.drops(index) else {
                 continue
             }
-            let sendAt = max(self.lastSendAt, due + sampler.delayNanos(index))
+            let sendAt = max(self.lastSendAt, due + sampler.delayNanos(index) + self.extraDelayNanos)
             self.lastSendAt = sendAt
             guard sendAt <= now else {
                 self.pending = (index, sendAt)
                 wakeAt = sendAt
                 break
             }
-            self.schedule.writeFrame(
-                index,
-                combined: self.combined,
-                wallClockBaseNanos: wallClockBase,
-                into: &batch
-            )
-            if logging { self.sentBatch.append(index) }
+            self.send(index, wallClockBase: wallClockBase, logging: logging, into: &batch)
         }
 
         if batch.readableBytes > 0 {
@@ -340,6 +386,31 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
             let earliest = now + self.batchWindowNanos
             let latest = now + Self.maximumSleepNanos
             self.scheduleNextPump(context: context, at: clock.deadline(atOffset: min(max(wakeAt, earliest), latest)))
+        }
+    }
+
+    /// Writes message `index` into the batch, applying the duplicate and reorder faults.
+    @inline(__always)
+    private func send(_ index: Int, wallClockBase: Int64, logging: Bool, into batch: inout ByteBuffer) {
+        if self.reordersLeft > 0, self.heldBack == nil {
+            self.heldBack = index
+            return
+        }
+        self.writeMessage(index, wallClockBase: wallClockBase, logging: logging, into: &batch)
+        if let held = self.heldBack {
+            self.heldBack = nil
+            self.reordersLeft -= 1
+            self.writeMessage(held, wallClockBase: wallClockBase, logging: logging, into: &batch)
+        }
+    }
+
+    @inline(__always)
+    private func writeMessage(_ index: Int, wallClockBase: Int64, logging: Bool, into batch: inout ByteBuffer) {
+        let copies = self.duplicatesLeft > 0 ? 2 : 1
+        if copies == 2 { self.duplicatesLeft -= 1 }
+        for _ in 0..<copies {
+            self.schedule.writeFrame(index, combined: self.combined, wallClockBaseNanos: wallClockBase, into: &batch)
+            if logging { self.sentBatch.append(index) }
         }
     }
 

@@ -34,6 +34,7 @@ final class SimulatorCore: Sendable {
         var nextSessionID = 0
         var logs: [Int: SentMessageLog] = [:]
         var sessions: [Int: Session] = [:]
+        var handshakeFaults: [(connection: Int?, fault: HandshakeFault)] = []
     }
 
     let configuration: SimulatorConfiguration
@@ -129,6 +130,33 @@ final class SimulatorCore: Sendable {
     func channels(connection: Int) -> [any Channel] {
         self.state.withLock { state in
             state.sessions.values.filter { $0.connectionIndex == connection }.map(\.channel)
+        }
+    }
+
+    /// Queues a handshake fault for the next upgrade of connection `connection` (`nil`: any connection).
+    func addHandshakeFault(_ fault: HandshakeFault, connection: Int?) {
+        self.state.withLock { $0.handshakeFaults.append((connection, fault)) }
+    }
+
+    /// Takes the first queued HTTP-status fault that applies to an upgrade from connection `index`.
+    func takeStatusFault(connection index: Int?) -> HandshakeFault? {
+        self.state.withLock { state in
+            guard
+                let i = state.handshakeFaults.firstIndex(where: { entry in
+                    guard case .status = entry.fault else { return false }
+                    return entry.connection == nil || entry.connection == index
+                })
+            else { return nil }
+            return state.handshakeFaults.remove(at: i).fault
+        }
+    }
+
+    /// Takes one queued wrong-certificate fault, if any (TLS comes before the connection index is known).
+    func takeWrongCertificate() -> Bool {
+        self.state.withLock { state in
+            guard let i = state.handshakeFaults.firstIndex(where: { $0.fault == .wrongCertificate }) else { return false }
+            state.handshakeFaults.remove(at: i)
+            return true
         }
     }
 

@@ -16,6 +16,10 @@ struct Simulate: AsyncParsableCommand {
             Point a capture at it, e.g. url = "ws://127.0.0.1:9443/public/stream?streams=btcusdt@bookTicker".
             Per-connection profiles take the form K:DELAY[:DROP], e.g. --profile 0:0us --profile 2:500us:0.02
             (connection K is the one ticktape numbers K; DELAY a duration, or MIN-MAX for uniform jitter).
+            Faults take the form K:AT:KIND, K a connection index or "all", AT the time after start, KIND one of
+            reset, close=CODE, stall, stall-no-pong, slow=DELAY, garbage=\(GarbageFrame.allCases.map(\.rawValue).joined(separator: "|")),
+            duplicate=N, reorder=N, shutdown=CLOSE_AFTER, http=STATUS[:RETRY_AFTER_S], tls-wrong-cert, refuse=DURATION;
+            e.g. --fault 1:30s:stall --fault all:2m:shutdown=1s --fault 2:45s:http=429:10.
             """)
 
     @Option(help: "Address to listen on (loopback only unless you mean it).")
@@ -45,6 +49,18 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Seconds between server pings.")
     var pingInterval: Int = 180
 
+    @Option(help: "Fault K:AT:KIND to inject (see below); repeatable.")
+    var fault: [String] = []
+
+    @Option(help: "Also inject a random recoverable fault this often on average (e.g. 30s), seeded by --seed.")
+    var randomFaults: String?
+
+    @Option(help: "Connections the random faults pick from (0..N-1).")
+    var faultConnections = 4
+
+    @Option(help: "Close every session with 1001 at this age, like Binance at 24h (e.g. 24h, or 30s to test rotation).")
+    var connectionLifetime: String?
+
     @Option(help: "TLS certificate chain (PEM); serve wss:// when given with --tls-key.")
     var tlsCert: String?
 
@@ -72,6 +88,21 @@ struct Simulate: AsyncParsableCommand {
         config.seed = seed
         config.pingInterval = .seconds(pingInterval)
         config.profiles = try Self.parseProfiles(profile)
+        // A long CLI run at a high rate must not grow by 8 bytes per message and connection.
+        config.recordsSentMessages = false
+        config.faults = FaultScript(steps: try fault.map(Self.parseFault))
+        if let randomFaults {
+            guard let mean = try? HumanDuration.parse(randomFaults), mean > .zero else {
+                throw ValidationError("--random-faults: expected a duration like 30s")
+            }
+            config.faults.random = FaultScript.Random(meanInterval: mean, connections: max(1, faultConnections))
+        }
+        if let connectionLifetime {
+            guard let lifetime = try? HumanDuration.parse(connectionLifetime), lifetime > .zero else {
+                throw ValidationError("--connection-lifetime: expected a duration like 24h")
+            }
+            config.connectionLifetime = lifetime
+        }
         if let tlsCert, let tlsKey {
             config.tls = TLSFiles(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
         } else if tlsCert != nil || tlsKey != nil {
@@ -84,6 +115,59 @@ struct Simulate: AsyncParsableCommand {
         flushStdout()
         await waitForTermination()
         try await simulator.stop()
+    }
+
+    /// Parses `K:AT:KIND[=ARG]` (see the command's discussion).
+    static func parseFault(_ spec: String) throws -> FaultScript.Step {
+        let parts = spec.split(separator: ":", maxSplits: 2).map(String.init)
+        func fail(_ why: String) -> ValidationError { ValidationError("--fault \(spec): \(why)") }
+        guard parts.count == 3 else { throw fail("expected K:AT:KIND, e.g. 1:30s:stall") }
+        let connection: Int?
+        if parts[0] == "all" {
+            connection = nil
+        } else {
+            guard let k = Int(parts[0]), k >= 0, k < 64 else { throw fail("K must be a connection index or all") }
+            connection = k
+        }
+        guard let at = try? HumanDuration.parse(parts[1]) else { throw fail("AT must be a duration like 30s") }
+        let kindParts = parts[2].split(separator: "=", maxSplits: 1).map(String.init)
+        let argument = kindParts.count == 2 ? kindParts[1] : nil
+        func duration() throws -> Duration {
+            guard let argument, let d = try? HumanDuration.parse(argument) else { throw fail("\(kindParts[0]) needs =DURATION") }
+            return d
+        }
+        func count() throws -> Int {
+            guard let argument, let n = Int(argument), n > 0 else { throw fail("\(kindParts[0]) needs =N") }
+            return n
+        }
+        let action: FaultScript.Action
+        switch kindParts[0] {
+        case "reset": action = .live(.reset)
+        case "close":
+            guard let argument, let code = UInt16(argument) else { throw fail("close needs =CODE, e.g. close=1001") }
+            action = .live(.close(code: code))
+        case "stall": action = .live(.stall(answerPings: true))
+        case "stall-no-pong": action = .live(.stall(answerPings: false))
+        case "slow": action = .live(.slow(delay: try duration()))
+        case "garbage":
+            guard let argument, let kind = GarbageFrame(rawValue: argument) else {
+                throw fail("garbage needs =\(GarbageFrame.allCases.map(\.rawValue).joined(separator: "|"))")
+            }
+            action = .live(.garbage(kind))
+        case "duplicate": action = .live(.duplicate(count: try count()))
+        case "reorder": action = .live(.reorder(count: try count()))
+        case "shutdown": action = .live(.serverShutdown(closeAfter: try duration()))
+        case "http":
+            let values = (argument ?? "").split(separator: ":").map { Int($0) }
+            guard let first = values.first, let status = first, (400...599).contains(status), values.count <= 2 else {
+                throw fail("http needs =STATUS[:RETRY_AFTER_SECONDS], e.g. http=429:10")
+            }
+            action = .handshake(.status(code: status, retryAfter: values.count == 2 ? values[1] : nil))
+        case "tls-wrong-cert": action = .handshake(.wrongCertificate)
+        case "refuse": action = .refuse(try duration())
+        default: throw fail("unknown fault kind \(kindParts[0])")
+        }
+        return FaultScript.Step(at: at, connection: connection, action: action)
     }
 
     static func parseProfiles(_ specs: [String]) throws -> [ConnectionProfile] {

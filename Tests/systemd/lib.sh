@@ -50,9 +50,22 @@ host_cgroup2_root() {
     fi
 }
 
-# in_ns CMD...: run CMD inside the namespace (its mounts, PIDs, network, hostname, IPC).
+# ns_remove_stale_cgroups: cgroups left by an earlier run that was SIGKILLed (its processes
+# died with it, its trap never ran). Called before the host snapshot.
+ns_remove_stale_cgroups() {
+    local root stale
+    root=$(host_cgroup2_root) || return 0
+    for stale in "$root"/ticktape-systemd-test.*; do
+        [ -d "$stale" ] && ! kill -0 "${stale##*.}" 2>/dev/null &&
+            find "$stale" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+    return 0
+}
+
+# in_ns CMD...: run CMD inside the namespace (its mounts, PIDs, network, hostname, IPC);
+# at most 60 s.
 in_ns() {
-    nsenter -t "$NS_PID" -m -p -n -u -i -- "$@"
+    timeout 60 nsenter -t "$NS_PID" -m -p -n -u -i -- "$@"
 }
 
 # ns_boot WORKDIR: starts systemd as PID 1 of a new PID+mount+cgroup+net+UTS+IPC namespace
@@ -68,14 +81,30 @@ ns_boot() {
     mkdir -p "$work/stage"
     : >"$NS_LOG"
     # Move into the new cgroup first, so that it is the root of the cgroup namespace.
-    setsid bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$NS_CGROUP" \
-        unshare --pid --fork --mount --propagation private --mount-proc \
+    # If this script dies without its trap (SIGKILL), unshare gets SIGKILL (--pdeathsig) and
+    # takes the namespace's PID 1 with it (--kill-child): nothing is left running.
+    # The real interpreter, not a shim (pyenv's would fork helpers before exec'ing).
+    local python
+    python=$(python3 -c 'import sys; print(sys.executable)')
+    "$python" -c '
+import ctypes, os, sys
+ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+os.setsid()
+open(sys.argv[1] + "/cgroup.procs", "w").write(str(os.getpid()))
+os.execvp(sys.argv[2], sys.argv[2:])' "$NS_CGROUP" \
+        unshare --kill-child --pid --fork --mount --propagation private --mount-proc \
         --uts --ipc --net --cgroup \
         "$here/ns-init.sh" "$work/stage" </dev/null >"$NS_LOG" 2>&1 &
     NS_UNSHARE_PID=$!
     local deadline=$(($(now_ms) + 10000))
+    local child
     while [ -z "$NS_PID" ]; do
-        NS_PID=$(cat "/proc/$NS_UNSHARE_PID/task/$NS_UNSHARE_PID/children" 2>/dev/null | awk '{print $1}')
+        # unshare's child whose PID in its own namespace is 1.
+        for child in $(cat "/proc/$NS_UNSHARE_PID/task/$NS_UNSHARE_PID/children" 2>/dev/null); do
+            if awk '$1 == "NSpid:" && $NF == 1 { found = 1 } END { exit !found }' "/proc/$child/status" 2>/dev/null; then
+                NS_PID=$child
+            fi
+        done
         if [ "$(now_ms)" -ge "$deadline" ] || ! kill -0 "$NS_UNSHARE_PID" 2>/dev/null; then
             echo "namespace did not start; console:" >&2
             cat "$NS_LOG" >&2
@@ -83,8 +112,9 @@ ns_boot() {
         fi
         [ -n "$NS_PID" ] || sleep 0.05
     done
-    # PID 1 becomes systemd once ns-init.sh has mounted everything.
-    deadline=$(($(now_ms) + 15000))
+    # PID 1 becomes systemd once ns-init.sh has mounted everything (generous: CI machines
+    # can be loaded).
+    deadline=$(($(now_ms) + 60000))
     until [ "$(cat /proc/"$NS_PID"/comm 2>/dev/null)" = systemd ] &&
         in_ns test -S /run/systemd/private 2>/dev/null; do
         if [ "$(now_ms)" -ge "$deadline" ] || ! kill -0 "$NS_PID" 2>/dev/null; then
@@ -106,11 +136,19 @@ ns_teardown() {
         kill -KILL "$NS_PID" 2>/dev/null || true
     fi
     if [ -n "$NS_UNSHARE_PID" ]; then
+        # unshare exits once its child (PID 1) is gone; it is our own child: bounded wait,
+        # then SIGKILL it too (--kill-child takes PID 1 down with it).
         local i
         for i in $(seq 1 100); do
+            [ "$(awk '{print $3}' "/proc/$NS_UNSHARE_PID/stat" 2>/dev/null)" = Z ] && break
             kill -0 "$NS_UNSHARE_PID" 2>/dev/null || break
             sleep 0.05
         done
+        if kill -0 "$NS_UNSHARE_PID" 2>/dev/null &&
+            [ "$(awk '{print $3}' "/proc/$NS_UNSHARE_PID/stat" 2>/dev/null)" != Z ]; then
+            echo "warning: unshare ($NS_UNSHARE_PID) still running after its PID 1 was killed; killing it" >&2
+            kill -KILL "$NS_UNSHARE_PID" 2>/dev/null || true
+        fi
         wait "$NS_UNSHARE_PID" 2>/dev/null || true
     fi
     if [ -n "$NS_CGROUP" ] && [ -d "$NS_CGROUP" ]; then

@@ -7,33 +7,51 @@ Capture lines are `<receive time, ns since the epoch> <frame>`; files are
   tapecheck.py stamps DIR                    count, first and last stamp
   tapecheck.py after DIR NS                  lines with a stamp > NS
   tapecheck.py continuity DIR FROM_NS TO_NS  largest interval between consecutive stamps
-                                             in [FROM_NS, TO_NS] (and the edges), in ms
+                                             in [FROM_NS, TO_NS] (and the edges), in ms;
+                                             fails if bookTicker `u` ever fails to rise
   tapecheck.py closed DATA_DIR               every file under DATA_DIR/*/ is closed (*.tape,
                                              or gaps.jsonl), every line `<digits> <json>`
+  tapecheck.py closed DATA_DIR RESTART_NS    the same; files not closed whose last line
+                                             predates RESTART_NS are named as left behind
+                                             by the process killed then
   tapecheck.py journal [FIELD...]            reads `journalctl -o json` on stdin; checks
                                              that the daemon's entries carry FIELDs
+  tapecheck.py journal-find TEXT             reads `journalctl -o json` on stdin; the
+                                             daemon's first entry with TEXT in any field
 Each prints one line of figures; exit status 0 = check passed.
 """
 import glob
+import gzip
 import json
 import os
 import re
 import sys
 
 LINE = re.compile(rb"^([0-9]+) (.*)$", re.S)
+U_FIELD = re.compile(rb'"u":([0-9]+)')
 
 
 def capture_files(directory):
-    files = glob.glob(os.path.join(directory, "*.tape")) + glob.glob(os.path.join(directory, "*.tape.open"))
-    return sorted(files)
+    """Segments in name order: sealed (*.tape.gz) and plain (*.tape, *.tape.open); a plain file
+    whose segment is already sealed (caught between sealing and removal) is skipped."""
+    sealed = glob.glob(os.path.join(directory, "*.tape.gz"))
+    plain = glob.glob(os.path.join(directory, "*.tape")) + glob.glob(os.path.join(directory, "*.tape.open"))
+    done = {p[: -len(".gz")] for p in sealed}
+    return sorted(sealed + [p for p in plain if p not in done])
+
+
+def read_capture(path):
+    """A segment's bytes; sealed segments are gzip."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return f.read()
 
 
 def stamps(directory):
     """Receive stamps of every complete line (a file being written may end mid-line)."""
     out = []
     for path in capture_files(directory):
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_capture(path)
         lines = data.split(b"\n")
         if lines and lines[-1] != b"":
             lines = lines[:-1]  # incomplete last line of a file being written
@@ -76,23 +94,45 @@ def cmd_continuity(directory, lo, hi):
     points = [lo] + window + [hi]
     gaps = [(b - a, a) for a, b in zip(points, points[1:])]
     worst, at = max(gaps)
-    print(f"lines_in_window={len(window)} max_gap_ms={worst / 1e6:.1f} at_ns={at}")
-    return 0
+    # bookTicker: the merged output's update ids (`u`) must rise strictly (late copies are
+    # dropped by default), in the order the lines were written.
+    us, back = [], 0
+    for path in capture_files(directory):
+        for line in read_capture(path).split(b"\n"):
+            m = LINE.match(line)
+            if not m or not (lo <= int(m.group(1)) <= hi):
+                continue
+            u = U_FIELD.search(m.group(2))
+            if u:
+                us.append(int(u.group(1)))
+    back = sum(1 for a, b in zip(us, us[1:]) if b <= a)
+    print(f"lines_in_window={len(window)} max_gap_ms={worst / 1e6:.1f} u_not_increasing={back}")
+    return 0 if back == 0 else 1
 
 
-def cmd_closed(data_dir):
+def last_stamp(path):
+    lines = [l for l in read_capture(path).split(b"\n") if l]
+    for line in reversed(lines):
+        m = LINE.match(line)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def cmd_closed(data_dir, restart_ns=None):
     files = sorted(p for p in glob.glob(os.path.join(data_dir, "*", "*")) if os.path.isfile(p))
     bad_names, bad_lines, lines, tapes = [], [], 0, 0
     for path in files:
         name = os.path.basename(path)
-        if name == "gaps.jsonl":
+        # Sealed segments (.tape.gz + .manifest.json) are closed; so is the source of a segment
+        # sealed by crash recovery (.tape.recovered, kept untouched beside its seal).
+        if name == "gaps.jsonl" or name.endswith(".manifest.json") or ".tape.recovered" in name:
             continue
-        if not name.endswith(".tape"):
+        if not (name.endswith(".tape") or name.endswith(".tape.gz")):
             bad_names.append(path)
             continue
         tapes += 1
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_capture(path)
         if data and not data.endswith(b"\n"):
             bad_lines.append(f"{path}: no final newline")
         for no, line in enumerate(data.split(b"\n")[:-1] if data else [], 1):
@@ -111,7 +151,11 @@ def cmd_closed(data_dir):
             lines += 1
     print(f"files={tapes} lines={lines} not_closed={len(bad_names)} bad_lines={len(bad_lines)}")
     for b in bad_names[:10]:
-        print(f"  not closed: {b}")
+        why = ""
+        last = last_stamp(b) if b.endswith(".tape.open") else None
+        if restart_ns is not None and last is not None and last < int(restart_ns):
+            why = f" (last line {(int(restart_ns) - last) / 1e9:.1f} s before the restart: left by the killed process, never sealed)"
+        print(f"  not closed: {b}{why}")
     for b in [b for b in bad_lines if b][:5]:
         print(f"  bad line: {b}")
     return 0 if tapes > 0 and lines > 0 and not bad_names and not bad_lines else 1
@@ -149,6 +193,22 @@ def cmd_journal(fields):
     return 0 if ok else 1
 
 
+def cmd_journal_find(text):
+    for raw in sys.stdin:
+        try:
+            e = json.loads(raw)
+        except ValueError:
+            continue
+        if e.get("SYSLOG_IDENTIFIER") != "ticktaped":
+            continue
+        for k, v in e.items():
+            if isinstance(v, str) and text in v and not k.startswith("_"):
+                print(f"PRIORITY={e.get('PRIORITY')} MESSAGE={e.get('MESSAGE')!r} {k}={v!r}")
+                return 0
+    print("")
+    return 1
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__)
@@ -164,6 +224,8 @@ def main(argv):
         return cmd_closed(*args)
     if cmd == "journal":
         return cmd_journal(args)
+    if cmd == "journal-find":
+        return cmd_journal_find(*args)
     print(__doc__)
     return 2
 

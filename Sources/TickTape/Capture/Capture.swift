@@ -13,6 +13,8 @@ public final class Capture: Sendable {
     public let writer: SegmentWriter
     /// The TLS context shared by the capture's sessions (nil for ws://).
     let tls: NIOSSLContext?
+    /// Lets one of the capture's connections rotate at a time.
+    let rotationGate = RotationGate()
 
     init(config: CaptureConfig, sessions: [WebSocketSession], merger: CaptureMerger, writer: SegmentWriter, tls: NIOSSLContext?) {
         self.state = Mutex((config, sessions))

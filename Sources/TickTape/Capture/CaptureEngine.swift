@@ -15,6 +15,8 @@ public final class CaptureEngine: Sendable {
     public let group: MultiThreadedEventLoopGroup
     public let merger: Merger
     public let budget: ConnectAttemptBudget
+    /// Latency histograms, metrics endpoint, summaries and alarms (nil when `[telemetry] enabled = false`).
+    public let telemetry: TelemetryService?
     private let logger: Logger
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
     private let state: Mutex<State>
@@ -43,6 +45,7 @@ public final class CaptureEngine: Sendable {
         #endif
         self.merger = Merger(idle: config.engine.mergerIdle)
         self.budget = ConnectAttemptBudget(limit: config.engine.connectBudget, window: config.engine.connectBudgetWindow)
+        self.telemetry = config.telemetry.enabled ? TelemetryService(config: config.telemetry, logger: logger) : nil
         self.state = Mutex(State(config: config))
     }
 
@@ -67,6 +70,7 @@ public final class CaptureEngine: Sendable {
                 "captures": "\(config.captures.map(\.name))",
             ])
         merger.start(cpu: plan.mergerCPU)
+        telemetry?.start(group: group)
         for captureConfig in config.captures {
             try startCapture(captureConfig, config: config)
         }
@@ -85,7 +89,9 @@ public final class CaptureEngine: Sendable {
         merger.stop()
         logger.info("stopping: flushing files")
         for capture in captures { capture.writer.finish() }
+        await telemetry?.stop()
         try? await group.shutdownGracefully()
+        DeferredLogDrainer.shared.drainAll()
         logger.info("stopped")
     }
 
@@ -115,6 +121,7 @@ public final class CaptureEngine: Sendable {
         }
         if new.engine.mergerIdle != old.engine.mergerIdle { report.notApplied.append("merger_idle needs a restart") }
         if new.engine.ringCapacity != old.engine.ringCapacity { report.notApplied.append("ring_capacity needs a restart") }
+        if new.telemetry != old.telemetry { report.notApplied.append("[telemetry] needs a restart") }
         if new.engine.connectBudget != old.engine.connectBudget
             || new.engine.connectBudgetWindow != old.engine.connectBudgetWindow
         {
@@ -128,6 +135,7 @@ public final class CaptureEngine: Sendable {
         effective.engine.mergerCPU = old.engine.mergerCPU
         effective.engine.mergerIdle = old.engine.mergerIdle
         effective.engine.ringCapacity = old.engine.ringCapacity
+        effective.telemetry = old.telemetry
 
         let running = captures
         let newNames = Set(new.captures.map(\.name))
@@ -179,11 +187,14 @@ public final class CaptureEngine: Sendable {
         captureLogger[metadataKey: "capture"] = "\(c.name)"
         let writer = try SegmentWriter(
             capture: c.name, dataDirectory: config.dataDirectory, storage: config.storage, logger: captureLogger,
-            onSegmentClosed: onSegmentClosed)
+            sealing: SealIdentity(config: config), onSegmentClosed: onSegmentClosed)
         let tls = try Capture.makeTLSContext(for: c)
+        let recorder = telemetry?.register(
+            capture: c.name, connections: c.connections, ringCapacity: config.engine.ringCapacity,
+            dataDirectory: config.dataDirectory)
         let merge = CaptureMerger(
             name: c.name, rings: [], connections: [], writer: writer, latePolicy: c.latePolicy,
-            flushInterval: config.storage.flushInterval, logger: captureLogger)
+            flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder)
         let capture = Capture(config: c, sessions: [], merger: merge, writer: writer, tls: tls)
         writer.start()
         merger.add(merge)
@@ -200,9 +211,10 @@ public final class CaptureEngine: Sendable {
         }
         let ring = SPSCRing<InboundFrame>(capacity: ringCapacity)
         let stats = ConnectionStatistics(index: index)
+        stats.pingIntervalNanos.store(Int(telemetry?.config.pingInterval?.nanoseconds ?? 0), ordering: .relaxed)
         let session = WebSocketSession(
             capture: c, index: index, eventLoop: loop, ring: ring, statistics: stats, tls: capture.tls, budget: budget,
-            logger: logger)
+            rotationGate: capture.rotationGate, logger: logger)
         merger.attach(ring: ring, statistics: stats, to: capture.merger)
         capture.appendSession(session)
         session.start()
@@ -211,6 +223,7 @@ public final class CaptureEngine: Sendable {
     private func stopCapture(_ capture: Capture) async {
         for session in capture.sessions { try? await session.stop().get() }
         await merger.remove(capture.merger)
+        if let recorder = capture.merger.telemetry { telemetry?.unregister(recorder) }
         capture.writer.finish()
         state.withLock { $0.captures.removeAll { $0 === capture } }
     }
@@ -230,6 +243,7 @@ public final class CaptureEngine: Sendable {
             let gaps = st.gaps.load(ordering: .relaxed)
             if gaps > 0 { parts.append("\(gaps) gaps") }
             if capture.writer.failing.load(ordering: .relaxed) { parts.append("STORAGE FAILING") }
+            if capture.writer.sealer?.failing.load(ordering: .relaxed) == true { parts.append("SEALING FAILING") }
             let drops = st.storageDrops.load(ordering: .relaxed)
             if drops > 0 { parts.append("\(drops) lines lost to storage") }
             return parts.joined(separator: ", ")

@@ -29,6 +29,13 @@ public struct CaptureConfig: Sendable, Equatable {
     /// `ca_file`: an extra trusted CA certificate (PEM, absolute path), for tests and
     /// private deployments; the system trust store is used as well.
     public var caFile: String?
+    /// `max_connection_age`: a connection is replaced (make-before-break) when it is this old,
+    /// minus a random part of `max_connection_age_jitter` (default `"23h30m"`: Binance closes
+    /// every connection at 24 h).
+    public var maxConnectionAge: Duration
+    /// `max_connection_age_jitter`: each connection rotates up to this much earlier, drawn anew
+    /// per connection, so the N connections never rotate together (default `"10m"`).
+    public var maxConnectionAgeJitter: Duration
 
     /// Builds a capture in code (tests, tools); defaults are those of the file format.
     public init(
@@ -41,7 +48,9 @@ public struct CaptureConfig: Sendable, Equatable {
         connectTimeout: Duration = .seconds(5),
         backoffInitial: Duration = .milliseconds(250),
         backoffMax: Duration = .seconds(30),
-        caFile: String? = nil
+        caFile: String? = nil,
+        maxConnectionAge: Duration = .seconds(23 * 3600 + 30 * 60),
+        maxConnectionAgeJitter: Duration = .seconds(600)
     ) {
         self.name = name
         self.endpoint = endpoint
@@ -53,17 +62,21 @@ public struct CaptureConfig: Sendable, Equatable {
         self.backoffInitial = backoffInitial
         self.backoffMax = backoffMax
         self.caFile = caFile
+        self.maxConnectionAge = maxConnectionAge
+        self.maxConnectionAgeJitter = maxConnectionAgeJitter
     }
 
     static let keys = [
         "name", "url", "connections", "subscribe", "late_policy", "stale_after", "connect_timeout",
-        "backoff_initial", "backoff_max", "ca_file",
+        "backoff_initial", "backoff_max", "ca_file", "max_connection_age", "max_connection_age_jitter",
     ]
     static let connectionsRange = 1...64
     static let staleAfterRange = Duration.milliseconds(100)...Duration.seconds(3600)
     static let connectTimeoutRange = Duration.milliseconds(100)...Duration.seconds(300)
     static let backoffInitialRange = Duration.milliseconds(1)...Duration.seconds(60)
     static let backoffMaxRange = Duration.milliseconds(1)...Duration.seconds(3600)
+    static let maxConnectionAgeRange = Duration.milliseconds(500)...Duration.seconds(24 * 3600)
+    static let maxConnectionAgeJitterRange = Duration.zero...Duration.seconds(12 * 3600)
 
     /// Whether `name` is a valid capture name (`^[a-z0-9][a-z0-9._-]{0,63}$`).
     public static func isValidName(_ name: String) -> Bool {
@@ -159,6 +172,21 @@ public struct CaptureConfig: Sendable, Equatable {
             throw reader.fail(
                 "backoff_max (\(HumanDuration.format(backoffMax))) must not be less than backoff_initial (\(HumanDuration.format(backoffInitial)))",
                 line: reader.value("backoff_max")?.line ?? reader.value("backoff_initial")?.line)
+        }
+        if case .some(.some(let value)) = try reader.duration(
+            "max_connection_age", in: Self.maxConnectionAgeRange, example: .seconds(23 * 3600 + 30 * 60))
+        {
+            maxConnectionAge = value
+        }
+        if case .some(.some(let value)) = try reader.duration(
+            "max_connection_age_jitter", in: Self.maxConnectionAgeJitterRange, example: .seconds(600))
+        {
+            maxConnectionAgeJitter = value
+        }
+        if maxConnectionAgeJitter >= maxConnectionAge {
+            throw reader.fail(
+                "max_connection_age_jitter (\(HumanDuration.format(maxConnectionAgeJitter))) must be less than max_connection_age (\(HumanDuration.format(maxConnectionAge)))",
+                line: reader.value("max_connection_age_jitter")?.line ?? reader.value("max_connection_age")?.line)
         }
         if let (path, value) = try reader.string("ca_file", expected: "an absolute path to a PEM file") {
             guard path.hasPrefix("/") else {

@@ -127,6 +127,18 @@ public enum HumanDuration {
         return parts.isEmpty ? "0s" : parts
     }
 
+    /// A duration for people reading logs: two significant units at most (`"1.3s"`, `"26ms"`,
+    /// `"740us"`), not meant to be parsed back.
+    public static func formatForLog(_ duration: Duration) -> String {
+        let ns = Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+        let magnitude = abs(ns)
+        if magnitude >= 60e9 { return format(.seconds(Int64((ns / 1e9).rounded()))) }
+        if magnitude >= 1e9 { return "\((ns / 1e8).rounded() / 10)s" }
+        if magnitude >= 1e6 { return "\(Int((ns / 1e6).rounded()))ms" }
+        if magnitude >= 1e3 { return "\(Int((ns / 1e3).rounded()))us" }
+        return "\(Int(ns))ns"
+    }
+
     private static func asciiDigit(_ scalar: Unicode.Scalar) -> Int64? {
         guard scalar.value >= 0x30 && scalar.value <= 0x39 else { return nil }
         return Int64(scalar.value - 0x30)

@@ -16,6 +16,15 @@ public struct StorageConfig: Sendable, Equatable {
     /// `max_buffered`: memory that may be held while the disk is slow before frames are
     /// dropped, and recorded as a gap (default `"256MiB"`, at least `buffer_size`).
     public var maxBuffered: Int64
+    /// `retain_age`: delete sealed segments that ended longer ago than this (default
+    /// `"never"`, else 1m to 100 years).
+    public var retainAge: Duration?
+    /// `retain_size`: delete the oldest sealed segments while a capture's files exceed this
+    /// (default `"never"`, else at least 1MiB).
+    public var retainSize: Int64?
+
+    /// The retention settings as the sealer applies them.
+    public var retention: RetentionPolicy { RetentionPolicy(maximumAge: retainAge, maximumBytes: retainSize) }
 
     /// Builds storage settings in code; every default is that of the file format.
     public init(
@@ -24,7 +33,9 @@ public struct StorageConfig: Sendable, Equatable {
         rotateSize: Int64 = 256 << 20,
         rotateInterval: Duration? = .seconds(3600),
         bufferSize: Int = 1 << 20,
-        maxBuffered: Int64 = 256 << 20
+        maxBuffered: Int64 = 256 << 20,
+        retainAge: Duration? = nil,
+        retainSize: Int64? = nil
     ) {
         self.flushInterval = flushInterval
         self.fsync = fsync
@@ -32,9 +43,14 @@ public struct StorageConfig: Sendable, Equatable {
         self.rotateInterval = rotateInterval
         self.bufferSize = bufferSize
         self.maxBuffered = maxBuffered
+        self.retainAge = retainAge
+        self.retainSize = retainSize
     }
 
-    static let keys = ["flush_interval", "fsync", "rotate_size", "rotate_interval", "buffer_size", "max_buffered"]
+    static let keys = [
+        "flush_interval", "fsync", "rotate_size", "rotate_interval", "buffer_size", "max_buffered", "retain_age",
+        "retain_size",
+    ]
     static let flushIntervalRange = Duration.milliseconds(1)...Duration.seconds(10)
     static let fsyncIntervalRange = Duration.milliseconds(1)...Duration.seconds(3600)
     static let fsyncExpectation = "\"always\", \"never\" or a duration from 1ms to 1h like \"1s\""
@@ -42,6 +58,8 @@ public struct StorageConfig: Sendable, Equatable {
     static let rotateIntervalRange = Duration.seconds(1)...Duration.seconds(30 * 86_400)
     static let bufferSizeRange: ClosedRange<Int64> = 4096...(64 << 20)
     static let maxBufferedRange: ClosedRange<Int64> = 4096...(1 << 50)
+    static let retainAgeRange = Duration.seconds(60)...Duration.seconds(100 * 365 * 86_400)
+    static let retainSizeRange: ClosedRange<Int64> = (1 << 20)...(1 << 60)
 
     /// Reads `[storage]`; absent keys keep their defaults.
     init(reading reader: ConfigTableReader) throws(ConfigError) {
@@ -83,6 +101,18 @@ public struct StorageConfig: Sendable, Equatable {
         }
         if let size = try reader.size("max_buffered", in: Self.maxBufferedRange, example: 256 << 20) {
             maxBuffered = size
+        }
+        if let age = try reader.duration(
+            "retain_age", in: Self.retainAgeRange, example: .seconds(30 * 86_400), allowNever: true)
+        {
+            retainAge = age
+        }
+        if let value = reader.value("retain_size") {
+            if case .string("never") = value.kind {
+                retainSize = nil
+            } else {
+                retainSize = try reader.size("retain_size", in: Self.retainSizeRange, example: 500 << 30)
+            }
         }
         if maxBuffered < Int64(bufferSize) {
             throw reader.fail(

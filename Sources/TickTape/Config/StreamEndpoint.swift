@@ -91,7 +91,8 @@ public struct StreamEndpoint: Sendable, Equatable {
         let query = queryStart.map { pathAndQuery[pathAndQuery.index(after: $0)...] }
 
         let lowerHost = host.lowercased()
-        let isSpot = spotHosts.contains(lowerHost) || port == 9443
+        // Spot is recognised by its hosts only: port 9443 alone says nothing (a local simulator may use it).
+        let isSpot = spotHosts.contains(lowerHost)
         let isUSDM = usdmHosts.contains(lowerHost)
         var prefix: BinanceRoute?
         for (name, route) in [("/public", BinanceRoute.usdmPublic), ("/market", .usdmMarket)]

@@ -26,6 +26,8 @@ public struct TickTapeConfig: Sendable, Equatable {
     public var storage: StorageConfig
     /// `[daemon]`: readiness and status reporting.
     public var daemon: DaemonConfig
+    /// `[telemetry]`: latency histograms, metrics endpoint, summaries, alarms.
+    public var telemetry: TelemetryConfig
     /// `[[capture]]`: at least one, with unique names.
     public var captures: [CaptureConfig]
 
@@ -36,9 +38,11 @@ public struct TickTapeConfig: Sendable, Equatable {
         engine: EngineConfig = EngineConfig(),
         storage: StorageConfig = StorageConfig(),
         daemon: DaemonConfig = DaemonConfig(),
+        telemetry: TelemetryConfig = TelemetryConfig(),
         captures: [CaptureConfig]
     ) {
         self.daemon = daemon
+        self.telemetry = telemetry
         self.dataDirectory = dataDirectory
         self.logLevel = logLevel
         self.engine = engine
@@ -46,7 +50,7 @@ public struct TickTapeConfig: Sendable, Equatable {
         self.captures = captures
     }
 
-    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "capture"]
+    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "telemetry", "capture"]
     /// Configuration files are small; anything larger is not one.
     static let maximumFileSize = 1 << 20
 
@@ -77,6 +81,10 @@ public struct TickTapeConfig: Sendable, Equatable {
         if let daemonReader = try reader.subtable("daemon", context: "[daemon]: ", location: "in [daemon]") {
             daemon = try DaemonConfig(reading: daemonReader)
         }
+        var telemetry = TelemetryConfig()
+        if let telemetryReader = try reader.subtable("telemetry", context: "[telemetry]: ", location: "in [telemetry]") {
+            telemetry = try TelemetryConfig(reading: telemetryReader)
+        }
         let captures = try readCaptures(reader)
 
         guard let (dataDirectory, dataDirectoryValue) = try reader.string(
@@ -102,7 +110,7 @@ public struct TickTapeConfig: Sendable, Equatable {
         }
         return TickTapeConfig(
             dataDirectory: dataDirectory, logLevel: logLevel, engine: engine, storage: storage, daemon: daemon,
-            captures: captures)
+            telemetry: telemetry, captures: captures)
     }
 
     /// The `[[capture]]` tables, or nil if there are none.

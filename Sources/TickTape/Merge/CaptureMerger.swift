@@ -13,7 +13,10 @@ public final class CaptureMerger: @unchecked Sendable {
     private(set) var connections: [ConnectionStatistics]
     public let statistics = CaptureStatistics()
     let writer: SegmentWriter
-    private let logger: Logger
+    /// Latency, lag and ring-depth recording (nil with `[telemetry] enabled = false`).
+    let telemetry: CaptureTelemetry?
+    /// Never blocks the merger thread on a busy journal.
+    private let logger: DeferredLogger
     private let settings: Mutex<Settings>
 
     struct Settings {
@@ -30,6 +33,18 @@ public final class CaptureMerger: @unchecked Sendable {
     private var malformedLoggedAt: Int64 = 0
     private var malformedSuppressed = 0
     private var storageDropLoggedAt: Int64 = 0
+    /// Lines dropped since buffering last worked (storage failing); becomes a ledger entry.
+    private var dropSpan = StorageDropSpan()
+    /// Late copies per stream not yet attached to a buffer handed to the writer.
+    private var pendingLate: [String: Int] = [:]
+    /// Counts the times every connection of the capture was down at once (see ``checkOutage()``).
+    private var outageEpoch = 0
+    private var inOutage = false
+    private var everConnected = false
+    /// Per connection: receive stamp of its last frame, and the `links` count its frames were
+    /// last seen under (a change marks the first frame of a new link).
+    private var lastFrameAt: [Int64] = []
+    private var seenLinks: [Int] = []
 
     init(
         name: String,
@@ -38,16 +53,20 @@ public final class CaptureMerger: @unchecked Sendable {
         writer: SegmentWriter,
         latePolicy: LatePolicy,
         flushInterval: Duration,
-        logger: Logger
+        logger: Logger,
+        telemetry: CaptureTelemetry? = nil
     ) {
         self.name = name
+        self.telemetry = telemetry
         self.rings = rings
         self.connections = connections
         self.writer = writer
-        self.logger = logger
+        self.logger = DeferredLogger(logger)
         self.latePolicy = latePolicy
         self.flushIntervalNanos = flushInterval.nanoseconds
         self.settings = Mutex(Settings(latePolicy: latePolicy, flushIntervalNanos: flushInterval.nanoseconds))
+        telemetry?.bind(capture: statistics)
+        for (ring, stats) in zip(rings, connections) { telemetry?.attach(stats, ring: ring) }
     }
 
     /// Changes settings that may change live; applied by the merger thread within one loop.
@@ -62,14 +81,20 @@ public final class CaptureMerger: @unchecked Sendable {
     func attach(ring: SPSCRing<InboundFrame>, statistics: ConnectionStatistics) {
         rings.append(ring)
         connections.append(statistics)
+        telemetry?.attach(statistics, ring: ring)
     }
 
     /// Merger thread only: a drained connection leaves the capture.
     func detach(ring: SPSCRing<InboundFrame>) {
         guard let i = rings.firstIndex(where: { $0 === ring }) else { return }
         while let frame = ring.pop() { process(frame, from: i) }
+        telemetry?.detach(connections[i])
         rings.remove(at: i)
         connections.remove(at: i)
+        if i < lastFrameAt.count {
+            lastFrameAt.remove(at: i)
+            seenLinks.remove(at: i)
+        }
     }
 
     /// Drains up to `budget` frames from every ring. Returns how many were processed.
@@ -83,6 +108,7 @@ public final class CaptureMerger: @unchecked Sendable {
                 process(frame, from: k)
                 n += 1
             }
+            if n > 0, let telemetry { telemetry.observe(ringDepth: n &+ ring.count, connection: connections[k].index) }
             processed += n
         }
         return processed
@@ -93,7 +119,9 @@ public final class CaptureMerger: @unchecked Sendable {
 
     func process(_ frame: InboundFrame, from k: Int) {
         frame.payload.withUnsafeReadableBytes { bytes in
-            let scanned = FrameScanner.scan(bytes)
+            noteArrival(frame.receivedAt, from: k)
+            var scanned = FrameScanner.scan(bytes)
+            if scanned.kind != .malformed && !UTF8Validation.isValid(bytes) { scanned.kind = .malformed }
             let stats = connections[k]
             switch scanned.kind {
             case .malformed:
@@ -112,28 +140,48 @@ public final class CaptureMerger: @unchecked Sendable {
                 break
             }
             let stream = sequencer(for: scanned, in: bytes)
-            let id = stream.rule.sequenceID(of: scanned) ?? Self.contentHash(bytes)
-            switch stream.decide(id: id, frame: scanned, policy: latePolicy) {
+            // A frame of an id-sequenced stream without its id (fields missing) cannot be placed:
+            // a content hash would pose as an id and wreck the stream's order.
+            guard let id = stream.rule == .content ? Self.contentHash(bytes) : stream.rule.sequenceID(of: scanned) else {
+                stats.malformed.bump()
+                reportMalformed(bytes, connection: k)
+                return
+            }
+            let previous = stream.lastEmitted
+            let decision = stream.decide(id: id, frame: scanned, policy: latePolicy, receivedAt: frame.receivedAt)
+            switch decision {
             case .emit(let gap):
                 stats.wins.bump()
-                append(frame.receivedAt, bytes)
-                if let gap { recordGap(gap, stream: stream) }
+                append(frame.receivedAt, bytes, stream: stream, scanned: scanned)
+                if stream.outageEpoch != outageEpoch {
+                    stream.outageEpoch = outageEpoch
+                    recordOutageGap(stream: stream, previous: previous, next: id, receivedAt: frame.receivedAt)
+                } else if let gap {
+                    recordGap(gap, stream: stream)
+                }
+                stream.lastEmittedReceivedAt = frame.receivedAt
             case .duplicate:
                 stats.duplicates.bump()
             case .late(let first):
                 stats.lateCopies.bump()
+                pendingLate[stream.name, default: 0] += 1
                 if first { statistics.lateMessages.bump() }
-                if first && latePolicy == .emit { append(frame.receivedAt, bytes) }
+                if first && latePolicy == .emit { append(frame.receivedAt, bytes, stream: stream, scanned: scanned) }
             }
+            telemetry?.record(
+                scanned, id: id, receivedAt: frame.receivedAt, connection: stats.index, decision: decision, stream: stream)
         }
     }
 
-    private func append(_ receivedAt: Int64, _ bytes: UnsafeRawBufferPointer) {
+    private func append(
+        _ receivedAt: Int64, _ bytes: UnsafeRawBufferPointer, stream: StreamSequencer, scanned: ScannedFrame
+    ) {
         if buffer == nil || !buffer!.append(receivedAt: receivedAt, payload: bytes) {
-            if let full = buffer, full.lines > 0 { writer.submit(full) }
+            if let full = buffer, full.lines > 0 { handOver(full) }
             buffer = writer.acquireBuffer(minimum: LineBuffer.lineSize(payloadCount: bytes.count))
             guard let fresh = buffer, fresh.append(receivedAt: receivedAt, payload: bytes) else {
                 statistics.storageDrops.bump()
+                dropSpan.add(receivedAt: receivedAt, stream: stream.name, id: stream.rule.sequenceID(of: scanned))
                 let now = WallClock.monotonicNanos()
                 if now - storageDropLoggedAt > 10_000_000_000 {
                     storageDropLoggedAt = now
@@ -144,6 +192,7 @@ public final class CaptureMerger: @unchecked Sendable {
                 return
             }
             bufferStartedAt = WallClock.monotonicNanos()
+            if dropSpan.isOpen { closeDropSpan() }
         } else if buffer!.lines == 1 {
             bufferStartedAt = WallClock.monotonicNanos()
         }
@@ -153,21 +202,52 @@ public final class CaptureMerger: @unchecked Sendable {
 
     /// Hands the current buffer to the writer if it has been open for the flush interval.
     func flushIfDue(now: Int64) {
+        checkOutage()
         let s = settings.withLock { $0 }
         latePolicy = s.latePolicy
         flushIntervalNanos = s.flushIntervalNanos
         if let b = buffer, b.lines > 0, now - bufferStartedAt >= flushIntervalNanos {
-            writer.submit(b)
+            handOver(b)
             buffer = nil
         }
+        telemetry?.rollIfDue(now: now)
     }
 
     /// Hands over whatever is buffered (at stop).
     func flushNow() {
         if let b = buffer, b.lines > 0 {
-            writer.submit(b)
+            handOver(b)
         }
         buffer = nil
+        if dropSpan.isOpen { closeDropSpan() }
+        telemetry?.finish()
+    }
+
+    /// Submits a filled buffer, carrying the late copies counted since the previous one.
+    private func handOver(_ b: LineBuffer) {
+        if !pendingLate.isEmpty {
+            b.lateCopies.merge(pendingLate, uniquingKeysWith: +)
+            pendingLate = [:]
+        }
+        writer.submit(b)
+    }
+
+    /// Buffering works again after drops: one `storage` ledger entry for the whole span.
+    private func closeDropSpan() {
+        let up = connections.reduce(0) { $0 + ($1.connected.load(ordering: .relaxed) ? 1 : 0) }
+        let record = dropSpan.close(detectedAt: WallClock.realtimeNanos(), connectionsUp: up)
+        statistics.gaps.bump()
+        let ranges = record.streams.map { r in
+            "\(r.stream) \(r.firstID.map(String.init) ?? "-")...\(r.lastID.map(String.init) ?? "-")"
+        }
+        logger.error(
+            "lines lost to storage recorded in the gap ledger",
+            metadata: [
+                "capture": "\(name)", "lines": "\(record.droppedLines ?? 0)",
+                "first_dropped_ns": "\(record.firstDroppedAt ?? 0)", "last_dropped_ns": "\(record.lastDroppedAt ?? 0)",
+                "streams": "\(ranges)",
+            ])
+        writer.record(gap: record)
     }
 
     private func recordGap(_ gap: ClosedRange<Int64>, stream: StreamSequencer) {
@@ -182,6 +262,78 @@ public final class CaptureMerger: @unchecked Sendable {
             metadata: [
                 "capture": "\(name)", "stream": "\(stream.name)",
                 "missing": "\(gap.lowerBound)...\(gap.upperBound)", "connections_up": "\(up)",
+            ])
+        writer.record(gap: record)
+    }
+
+    /// Per frame: detects the first frame of a connection's new link and asks whether anyone
+    /// covered the time it was away. If no other connection delivered anything during at least
+    /// the second half of that time (all down or all stalled together), nobody did: the capture
+    /// was blind, and each stream's next emit records a `disconnect` gap.
+    @inline(__always)
+    private func noteArrival(_ receivedAt: Int64, from k: Int) {
+        if k >= lastFrameAt.count {
+            lastFrameAt.append(contentsOf: repeatElement(0, count: k + 1 - lastFrameAt.count))
+            seenLinks.append(contentsOf: repeatElement(0, count: k + 1 - seenLinks.count))
+        }
+        let stats = connections[k]
+        let links = stats.links.load(ordering: .acquiring)
+        if links != seenLinks[k], receivedAt >= Int64(stats.linkOpenedAt.load(ordering: .relaxed)) {
+            seenLinks[k] = links
+            let away = lastFrameAt[k]
+            if away > 0 {
+                let quietSince = away + (receivedAt - away) / 2
+                var covered = false
+                for j in lastFrameAt.indices where j != k && lastFrameAt[j] > quietSince { covered = true }
+                if !covered { outageEpoch &+= 1 }
+            }
+        }
+        lastFrameAt[k] = receivedAt
+    }
+
+    /// Notices when every connection is down at once. The rings are drained first, so every
+    /// frame received before the outage is behind it; each stream's next emit then records the
+    /// hole as a `disconnect` gap (``recordOutageGap``). Runs between batches, not per message.
+    private func checkOutage() {
+        let anyUp = connections.contains { $0.connected.load(ordering: .acquiring) }
+        if anyUp {
+            everConnected = true
+            if inOutage {
+                inOutage = false
+                logger.notice("a connection is back; capture resumes", metadata: ["capture": "\(name)"])
+            }
+        } else if everConnected && !inOutage && !connections.isEmpty {
+            while poll(budget: 4096) > 0 {}
+            inOutage = true
+            outageEpoch &+= 1
+            logger.error(
+                "every connection is down; the gap will be recorded in the ledger",
+                metadata: ["capture": "\(name)", "connections": "\(connections.count)"])
+        }
+    }
+
+    /// The ledger entry for what a stream lost while every connection was down: the ids
+    /// strictly between the last line before and the first line after
+    /// (`first_missing...last_missing`; `-1` for content-deduplicated streams, which have no
+    /// ids), and those two lines' receive stamps as exclusive time bounds
+    /// (`first_dropped_ns`/`last_dropped_ns`).
+    private func recordOutageGap(stream: StreamSequencer, previous: Int64?, next: Int64, receivedAt: Int64) {
+        guard let previous else { return }
+        let ordered = stream.rule != .content
+        if ordered && next <= previous &+ 1 { return }
+        statistics.gaps.bump()
+        if ordered && stream.rule.detectsGaps { statistics.missingIDs.bump(Int(next - previous - 1)) }
+        let up = connections.reduce(0) { $0 + ($1.connected.load(ordering: .relaxed) ? 1 : 0) }
+        let record = GapRecord(
+            stream: stream.name, firstMissing: ordered ? previous + 1 : -1, lastMissing: ordered ? next - 1 : -1,
+            detectedAt: WallClock.realtimeNanos(), cause: "disconnect", connectionsUp: up,
+            firstDroppedAt: stream.lastEmittedReceivedAt, lastDroppedAt: receivedAt)
+        logger.warning(
+            "gap while every connection was down",
+            metadata: [
+                "capture": "\(name)", "stream": "\(stream.name)",
+                "between": "\(previous)...\(next)",
+                "seconds": "\(Double(receivedAt - stream.lastEmittedReceivedAt) / 1e9)",
             ])
         writer.record(gap: record)
     }
@@ -221,6 +373,7 @@ public final class CaptureMerger: @unchecked Sendable {
             }
             let created = StreamSequencer(
                 name: Self.streamName(frame, rule: rule, bytes: bytes), rule: rule, keyBytes: Array(key))
+            created.outageEpoch = outageEpoch
             streams[h] = created
             lastStream = created
             logger.info(
@@ -260,7 +413,7 @@ public final class CaptureMerger: @unchecked Sendable {
         return UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
     }
 
-    private static func streamName(_ frame: ScannedFrame, rule: SequenceRule, bytes: UnsafeRawBufferPointer) -> String {
+    static func streamName(_ frame: ScannedFrame, rule: SequenceRule, bytes: UnsafeRawBufferPointer) -> String {
         func text(_ r: Range<Int>) -> String { String(decoding: bytes[r], as: UTF8.self) }
         if let stream = frame.stream { return text(stream) }
         let symbol = frame.symbol.map { text($0).lowercased() } ?? "*"

@@ -33,6 +33,16 @@ public final class StreamSequencer {
     public private(set) var lateMessages = 0
     /// Ids proven missing by the rule, summed over all gaps.
     public private(set) var missingIDs: Int64 = 0
+    /// After a ``SequenceDecision/duplicate``: the receive stamp of the copy that won, or 0
+    /// when it is no longer remembered. Telemetry turns it into the loser's lag.
+    public private(set) var winnerReceivedAt: Int64 = 0
+    /// Slot assigned by the capture's telemetry (arrivals sidecar stream index); -1 until seen.
+    var telemetrySlot = -1
+    /// The capture's outage epoch when this stream last emitted; a different epoch at the next
+    /// emit means every connection was down in between (a `disconnect` gap).
+    var outageEpoch = 0
+    /// Receive stamp of the last emitted copy, the lower bound of a disconnect gap.
+    var lastEmittedReceivedAt: Int64 = 0
 
     init(name: String, rule: SequenceRule, keyBytes: [UInt8], window: Int = 16_384) {
         self.name = name
@@ -43,19 +53,21 @@ public final class StreamSequencer {
         self.seenContent = RecentSet(capacity: rule == .content ? window : 1)
     }
 
-    /// Decides for a message with exchange id `id` (or content hash for ``SequenceRule/content``).
-    public func decide(id: Int64, frame: ScannedFrame, policy: LatePolicy) -> SequenceDecision {
+    /// Decides for a message with exchange id `id` (or content hash for ``SequenceRule/content``)
+    /// whose copy was read from its socket at `receivedAt` (ns).
+    public func decide(id: Int64, frame: ScannedFrame, policy: LatePolicy, receivedAt: Int64 = 0) -> SequenceDecision {
         if rule == .content {
-            if seenContent.insert(id) {
+            if seenContent.insert(id, stamp: receivedAt) {
                 emitted += 1
                 return .emit(gap: nil)
             }
+            winnerReceivedAt = seenContent.stamp(of: id) ?? 0
             duplicates += 1
             return .duplicate
         }
         guard let last = lastEmitted else {
             lastEmitted = id
-            recent.append(id)
+            recent.append(id, stamp: receivedAt)
             emitted += 1
             return .emit(gap: nil)
         }
@@ -63,27 +75,30 @@ public final class StreamSequencer {
             let gap = rule.missingRange(after: last, frame: frame, id: id)
             if let gap { missingIDs += Int64(gap.count) }
             lastEmitted = id
-            recent.append(id)
+            recent.append(id, stamp: receivedAt)
             emitted += 1
             return .emit(gap: gap)
         }
-        if id == last || recent.contains(id) {
+        if let slot = recent.slot(of: id) {
+            winnerReceivedAt = recent.stamp(atSlot: slot)
             duplicates += 1
             return .duplicate
         }
         if let oldest = recent.oldest, id < oldest, !late.contains(id) {
             // Older than anything remembered: most likely a straggling duplicate of a message
             // emitted long ago. Treat as duplicate rather than re-emit history.
+            winnerReceivedAt = 0
             duplicates += 1
             return .duplicate
         }
         lateCopies += 1
-        let first = late.insert(id)
+        let first = late.insert(id, stamp: receivedAt)
         if first {
             lateMessages += 1
             if policy == .emit { emitted += 1 }
         } else if policy == .emit {
             // Already emitted as a late message once: further copies are duplicates.
+            winnerReceivedAt = late.stamp(of: id) ?? 0
             lateCopies -= 1
             duplicates += 1
             return .duplicate

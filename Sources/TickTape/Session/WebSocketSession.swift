@@ -6,11 +6,13 @@ import NIOSSL
 import NIOWebSocket
 
 /// One of a capture's N connections: connects, upgrades to WebSocket, feeds its ring, watches
-/// for silence, and reconnects with backoff inside the shared attempt budget, forever, until
-/// stopped.
+/// for silence, rotates before the exchange's 24 h cut, and reconnects with backoff inside the
+/// shared attempt budget, forever, until stopped.
 ///
 /// Every mutable field is confined to ``eventLoop``; public entry points hop onto it. The ring
-/// has exactly one producer across reconnects because the session never changes loops.
+/// has exactly one producer across reconnects and rotations because every channel the session
+/// opens is bootstrapped on that same loop: during a make-before-break rotation the old and
+/// the new channel both push from this one thread.
 public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     public let capture: String
     public let index: Int
@@ -21,10 +23,12 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     private var config: CaptureConfig
     private let tls: NIOSSLContext?
     private let budget: ConnectAttemptBudget
+    private let rotationGate: RotationGate
     private var logger: Logger
     private let userAgent: String
 
     private enum State { case idle, connecting, open, waiting, stopped }
+    private enum Role { case primary, replacement }
     private var state = State.idle
     private var channel: (any Channel)?
     private var frameHandlerContext: ChannelHandlerContext?
@@ -38,6 +42,19 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     private var budgetWarned = false
     private var stopPromise: EventLoopPromise<Void>?
 
+    // Make-before-break rotation.
+    private var replacement: (any Channel)?
+    private var replacementReady = false
+    private var rotationReason = ""
+    private var rotationTimer: Scheduled<Void>?
+    private var rotationDeadline: Scheduled<Void>?
+    private var skipLoggedAt: Int64 = 0
+    private var skipsSuppressed = 0
+
+    /// How long the old link keeps feeding the ring after its replacement delivered: copies
+    /// overlap (the merger drops the duplicates), so no message falls between the two.
+    static let rotationOverlap = TimeAmount.milliseconds(500)
+
     init(
         capture: CaptureConfig,
         index: Int,
@@ -46,6 +63,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         statistics: ConnectionStatistics,
         tls: NIOSSLContext?,
         budget: ConnectAttemptBudget,
+        rotationGate: RotationGate = RotationGate(),
         logger: Logger
     ) {
         self.capture = capture.name
@@ -56,6 +74,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         self.config = capture
         self.tls = tls
         self.budget = budget
+        self.rotationGate = rotationGate
         var logger = logger
         logger[metadataKey: "capture"] = "\(capture.name)"
         logger[metadataKey: "connection"] = "\(index)"
@@ -72,8 +91,8 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         }
     }
 
-    /// Applies settings that change live (timeouts, backoff, staleness). Endpoint changes
-    /// need a new session.
+    /// Applies settings that change live (timeouts, backoff, staleness, rotation age). Endpoint
+    /// changes need a new session.
     public func update(_ newConfig: CaptureConfig) {
         eventLoop.execute { [self] in
             config = newConfig
@@ -90,7 +109,12 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             state = .stopped
             retry?.cancel()
             staleCheck?.cancel()
-            guard let channel else { return eventLoop.makeSucceededVoidFuture() }
+            let pendingReplacement = replacement
+            abandonRotation()
+            guard let channel else {
+                guard let pendingReplacement else { return eventLoop.makeSucceededVoidFuture() }
+                return pendingReplacement.closeFuture.map { _ in () }
+            }
             let promise = stopPromise ?? eventLoop.makePromise()
             stopPromise = promise
             if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
@@ -98,7 +122,8 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             }
             // Give the server a moment to answer the close frame, then close regardless.
             eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
-            channel.closeFuture.whenComplete { _ in promise.succeed() }
+            let closes = [channel.closeFuture] + (pendingReplacement.map { [$0.closeFuture] } ?? [])
+            EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in promise.succeed() }
             return promise.futureResult
         }
     }
@@ -111,25 +136,33 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             if !budgetWarned {
                 logger.warning(
                     "connection attempt budget exhausted; waiting",
-                    metadata: ["wait": "\(HumanDuration.format(wait))"])
+                    metadata: ["wait": "\(HumanDuration.formatForLog(wait))"])
                 budgetWarned = true
             }
-            schedule(after: wait)
+            schedule(after: wait + Self.spread(wait))
             return
         }
         budgetWarned = false
         state = .connecting
+        openLink(.primary)
+    }
+
+    /// Opens one channel on this session's loop: TCP, TLS, HTTP upgrade, then the frame handler
+    /// feeding the ring. `.replacement` links report their first frame (rotation).
+    private func openLink(_ role: Role) {
         let endpoint = config.endpoint
         let stamp = ReadStamp()
+        let refusal = UpgradeRefusal()
         let sessionRing = ring
         let stats = statistics
         let userAgent = self.userAgent
         let tls = self.tls
-        let maxFrame = 1 << 20
+        let decoderLimit = FrameHandler.decoderLimit
         let loop = eventLoop
         let connectTimeout = TimeAmount.nanoseconds(config.connectTimeout.nanoseconds)
         let host = endpoint.host
         let isIPLiteral = host.contains(":") || host.split(separator: ".").allSatisfy { Int($0) != nil }
+        let created = LinkBox()
         let future: EventLoopFuture<EventLoopFuture<Bool>> = eventLoop.makeFutureWithTask {
             let bootstrap = ClientBootstrap(group: loop)
                 .connectTimeout(connectTimeout)
@@ -141,13 +174,15 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
                     if let tls {
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isIPLiteral ? nil : host))
                     }
-                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(maxFrameSize: maxFrame) { (channel: any Channel, _: HTTPResponseHead) in
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(maxFrameSize: decoderLimit) { (channel: any Channel, _: HTTPResponseHead) in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandlers(
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
-                                    maxAccumulatedFrameSize: maxFrame),
-                                FrameHandler(ring: sessionRing, stamp: stamp, stats: stats, events: self))
+                                    maxAccumulatedFrameSize: decoderLimit),
+                                FrameHandler(
+                                    ring: sessionRing, stamp: stamp, stats: stats, events: self,
+                                    reportsFirstFrame: role == .replacement))
                             return true
                         }
                     }
@@ -162,26 +197,55 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
                             upgraders: [upgrader],
                             notUpgradingCompletionHandler: { $0.eventLoop.makeSucceededFuture(false) }))
                     pipelineConfig.leftOverBytesStrategy = .forwardBytes
-                    self.channelCreated(channel)
-                    return try sync.configureUpgradableHTTPClientPipeline(configuration: pipelineConfig)
+                    created.channel = channel
+                    self.linkCreated(channel, role: role)
+                    let upgraded = try sync.configureUpgradableHTTPClientPipeline(configuration: pipelineConfig)
+                    let upgradeHandler = try sync.handler(type: NIOTypedHTTPClientUpgradeHandler<Bool>.self)
+                    try sync.addHandler(UpgradeResponseObserver(refusal: refusal), position: .before(upgradeHandler))
+                    return upgraded
                 }
             }
         }
         future.flatMap { $0 }.hop(to: eventLoop).whenComplete { [self] result in
+            let reason: String
             switch result {
             case .success(true):
-                opened()
+                switch role {
+                case .primary: opened()
+                case .replacement: replacementOpened(created.channel)
+                }
+                return
             case .success(false):
-                failedToOpen("the server refused the WebSocket upgrade (HTTP status other than 101)")
+                reason = Self.describeRefusal(refusal)
             case .failure(let error):
-                failedToOpen("\(error)")
+                reason = "\(error)"
+            }
+            switch role {
+            case .primary: failedToOpen(reason, refusal: refusal)
+            case .replacement: rotationFailed(created.channel, reason: reason, refusal: refusal)
             }
         }
     }
 
-    private func channelCreated(_ channel: any Channel) {
+    private static func describeRefusal(_ refusal: UpgradeRefusal) -> String {
+        guard let status = refusal.status else { return "the server refused the WebSocket upgrade" }
+        var text = "the server refused the WebSocket upgrade with HTTP \(status)"
+        if status == 429 { text += " (rate limited)" }
+        if status == 418 { text += " (IP banned)" }
+        if let wait = refusal.retryAfter { text += ", Retry-After \(HumanDuration.formatForLog(wait))" }
+        return text
+    }
+
+    private func linkCreated(_ channel: any Channel, role: Role) {
         // Runs on our loop inside the initializer.
-        self.channel = channel
+        switch role {
+        case .primary:
+            self.channel = channel
+            statistics.linkOpenedAt.store(Int(WallClock.realtimeNanos()), ordering: .relaxed)
+            statistics.links.wrappingAdd(1, ordering: .releasing)
+        case .replacement:
+            self.replacement = channel
+        }
         channel.closeFuture.hop(to: eventLoop).whenComplete { [self] _ in closed(channel) }
     }
 
@@ -200,6 +264,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         logger.info("connected", metadata: ["url": "\(config.endpoint.url)"])
         if !config.subscribe.isEmpty { sendSubscribe(channel) }
         scheduleStaleCheck()
+        scheduleAgeRotation()
     }
 
     private func sendSubscribe(_ channel: any Channel) {
@@ -210,23 +275,61 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         channel.writeAndFlush(frame, promise: nil)
     }
 
-    private func failedToOpen(_ reason: String) {
+    private func failedToOpen(_ reason: String, refusal: UpgradeRefusal) {
         guard state != .stopped else { return }
-        logger.warning("connect failed", metadata: ["url": "\(config.endpoint.url)", "error": "\(reason)"])
         channel?.close(promise: nil)
         channel = nil
         state = .waiting
-        schedule(after: backoff.nextDelay())
+        var delay = backoff.nextDelay()
+        if let wait = backOffDemanded(by: refusal) { delay = max(delay, wait + Self.spread(wait)) }
+        logger.warning(
+            "connect failed",
+            metadata: [
+                "url": "\(config.endpoint.url)", "error": "\(reason)", "retry_in": "\(HumanDuration.formatForLog(delay))",
+            ])
+        schedule(after: delay)
+    }
+
+    /// For a 429 or 418: how long the exchange wants every connection from this IP to stay
+    /// away (its `Retry-After`, else a conservative default), after closing the shared budget
+    /// for that long.
+    private func backOffDemanded(by refusal: UpgradeRefusal) -> Duration? {
+        guard refusal.isBackOff else { return nil }
+        let wait = refusal.retryAfter ?? (refusal.status == 418 ? .seconds(120) : .seconds(30))
+        statistics.backOffs.bump()
+        budget.block(for: wait)
+        return wait
+    }
+
+    /// A random extra wait for sessions released together (budget, `Retry-After`): up to an
+    /// eighth of the wait, between 10 ms and 5 s, so they never reconnect as one burst.
+    static func spread(_ wait: Duration) -> Duration {
+        let ceiling = min(max(wait.nanoseconds / 8, 10_000_000), 5_000_000_000)
+        return .nanoseconds(Int64.random(in: 0...ceiling))
     }
 
     private func closed(_ closedChannel: any Channel) {
+        if closedChannel === replacement {
+            replacement = nil
+            if state == .open { rotationFailed(nil, reason: lastCloseReason.isEmpty ? "replacement closed" : lastCloseReason, refusal: nil) }
+            return
+        }
         guard closedChannel === channel else { return }
+        if state == .open, replacementReady, let next = replacement {
+            // The old link died while its replacement was already up: the replacement takes over.
+            lastCloseReason = ""
+            promote(next, closingOld: nil)
+            return
+        }
         channel = nil
         frameHandlerContext = nil
         staleCheck?.cancel()
+        let pendingReplacement = replacement
+        abandonRotation()
+        pendingReplacement?.close(promise: nil)
         let wasOpen = state == .open
         if wasOpen {
-            statistics.connected.store(false, ordering: .relaxed)
+            statistics.connected.store(false, ordering: .releasing)
             statistics.disconnects.bump()
         }
         if state == .stopped {
@@ -243,7 +346,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
                 "disconnected; reconnecting",
                 metadata: [
                     "reason": "\(lastCloseReason.isEmpty ? "connection closed" : lastCloseReason)",
-                    "after": "\(HumanDuration.format(delay))",
+                    "after": "\(HumanDuration.formatForLog(delay))",
                 ])
             lastCloseReason = ""
             state = .waiting
@@ -257,6 +360,118 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         retry = eventLoop.scheduleTask(in: .nanoseconds(delay.nanoseconds)) { [self] in
             if state == .waiting { connect() }
         }
+    }
+
+    // MARK: Rotation (make-before-break)
+
+    private func scheduleAgeRotation() {
+        rotationTimer?.cancel()
+        let age = config.maxConnectionAge.nanoseconds
+        let jitter = max(0, config.maxConnectionAgeJitter.nanoseconds)
+        let due = max(age - Int64.random(in: 0...jitter), 1_000_000)
+        rotationTimer = eventLoop.scheduleTask(in: .nanoseconds(due)) { [self] in
+            beginRotation(reason: "connection age \(HumanDuration.formatForLog(.nanoseconds(due)))", urgent: false)
+        }
+    }
+
+    /// Opens a replacement link; the current one keeps delivering until the replacement's first
+    /// frame arrives. One connection per capture rotates at a time (``RotationGate``), and the
+    /// replacement's attempt is drawn from the shared budget like any other.
+    private func beginRotation(reason: String, urgent: Bool) {
+        guard state == .open, channel != nil, replacement == nil else { return }
+        let retryIn: Duration
+        if !rotationGate.tryAcquire(index) {
+            retryIn = urgent ? .milliseconds(Int64.random(in: 50...250)) : .milliseconds(Int64.random(in: 1000...3000))
+        } else if let wait = budget.acquire() {
+            rotationGate.release(index)
+            retryIn = wait + Self.spread(wait)
+        } else {
+            rotationReason = reason
+            replacementReady = false
+            logger.info("rotating connection (make-before-break)", metadata: ["reason": "\(reason)"])
+            openLink(.replacement)
+            let limit = config.connectTimeout + config.staleAfter
+            rotationDeadline = eventLoop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) { [self] in
+                rotationFailed(replacement, reason: "the replacement delivered nothing within \(HumanDuration.formatForLog(limit))", refusal: nil)
+            }
+            return
+        }
+        rotationTimer?.cancel()
+        rotationTimer = eventLoop.scheduleTask(in: .nanoseconds(retryIn.nanoseconds)) { [self] in
+            beginRotation(reason: reason, urgent: urgent)
+        }
+    }
+
+    private func replacementOpened(_ link: (any Channel)?) {
+        guard let link, link === replacement, state == .open else {
+            link?.close(promise: nil)
+            return
+        }
+        replacementReady = true
+        if !config.subscribe.isEmpty { sendSubscribe(link) }
+    }
+
+    /// Makes `next` the session's link; the old one (if still open) feeds the ring for
+    /// ``rotationOverlap`` more, then closes with 1000.
+    private func promote(_ next: any Channel, closingOld old: (any Channel)?) {
+        rotationDeadline?.cancel()
+        rotationDeadline = nil
+        channel = next
+        replacement = nil
+        replacementReady = false
+        frameHandlerContext = try? next.pipeline.syncOperations.context(handlerType: FrameHandler.self)
+        openedAt = WallClock.monotonicNanos()
+        lastProgressAt = openedAt
+        // Not a new connection for the merger's outage accounting: the old link delivered until now.
+        statistics.rotations.bump()
+        rotationGate.release(index)
+        logger.info("rotated connection", metadata: ["reason": "\(rotationReason)"])
+        let nextHandler = NIOLoopBound(try? next.pipeline.syncOperations.handler(type: FrameHandler.self), eventLoop: eventLoop)
+        if let old {
+            old.closeFuture.hop(to: eventLoop).whenComplete { _ in nextHandler.value?.releaseHeld() }
+            eventLoop.scheduleTask(in: Self.rotationOverlap) {
+                let sync = old.pipeline.syncOperations
+                if let context = try? sync.context(handlerType: FrameHandler.self),
+                    let handler = try? sync.handler(type: FrameHandler.self)
+                {
+                    handler.initiateClose(context: context, code: 1000)
+                }
+            }
+            eventLoop.scheduleTask(in: Self.rotationOverlap + .milliseconds(500)) { old.close(promise: nil) }
+        } else {
+            nextHandler.value?.releaseHeld()
+        }
+        scheduleAgeRotation()
+    }
+
+    private func rotationFailed(_ link: (any Channel)?, reason: String, refusal: UpgradeRefusal?) {
+        guard state == .open, link == nil || link === replacement else {
+            link?.close(promise: nil)
+            return
+        }
+        let failed = replacement
+        abandonRotation()
+        failed?.close(promise: nil)
+        var retryIn = Duration.milliseconds(Int64.random(in: 500...2000))
+        if let refusal, let wait = backOffDemanded(by: refusal) { retryIn = wait + Self.spread(wait) }
+        logger.warning(
+            "rotation failed; keeping the current connection",
+            metadata: ["error": "\(reason)", "retry_in": "\(HumanDuration.formatForLog(retryIn))"])
+        let rotateReason = rotationReason
+        rotationTimer = eventLoop.scheduleTask(in: .nanoseconds(retryIn.nanoseconds)) { [self] in
+            beginRotation(reason: rotateReason, urgent: true)
+        }
+    }
+
+    /// Forgets any rotation in progress (the caller closes the replacement if needed).
+    private func abandonRotation() {
+        rotationTimer?.cancel()
+        rotationTimer = nil
+        rotationDeadline?.cancel()
+        rotationDeadline = nil
+        replacement = nil
+        replacementReady = false
+        rotationGate.release(index)
     }
 
     // MARK: Staleness
@@ -275,8 +490,8 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             lastProgressAt = now
         } else if now - lastProgressAt >= config.staleAfter.nanoseconds {
             statistics.staleEvents.bump()
-            lastCloseReason = "no data for \(HumanDuration.format(config.staleAfter)) (stale)"
-            logger.warning("connection is silent; closing it to reconnect", metadata: ["stale_after": "\(HumanDuration.format(config.staleAfter))"])
+            lastCloseReason = "no data for \(HumanDuration.formatForLog(config.staleAfter)) (stale)"
+            logger.warning("connection is silent; closing it to reconnect", metadata: ["stale_after": "\(HumanDuration.formatForLog(config.staleAfter))"])
             if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
                 handler.initiateClose(context: ctx, code: 1000)
             }
@@ -288,11 +503,50 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
 
     // MARK: SessionEvents
 
-    func serverClosed(code: UInt16?, reason: String) {
+    func serverClosed(_ channel: any Channel, code: UInt16?, reason: String) {
+        guard channel === self.channel else { return }
         lastCloseReason = "server closed with \(code.map(String.init) ?? "no code")\(reason.isEmpty ? "" : " (\(reason))")"
     }
 
-    func failed(_ error: any Error) {
+    func failed(_ channel: any Channel, _ error: any Error) {
+        guard channel === self.channel else { return }
         lastCloseReason = "\(error)"
     }
+
+    func firstFrame(_ channel: any Channel) {
+        guard channel === replacement, state == .open else { return }
+        promote(channel, closingOld: self.channel)
+    }
+
+    func serverShutdown(_ channel: any Channel) {
+        guard channel === self.channel else { return }
+        logger.notice("the exchange announced a server shutdown; rotating now")
+        rotationTimer?.cancel()
+        rotationTimer = eventLoop.scheduleTask(in: .milliseconds(Int64.random(in: 0...100))) { [self] in
+            beginRotation(reason: "serverShutdown", urgent: true)
+        }
+    }
+
+    func skippedFrame(_ channel: any Channel, kind: String, payload: ByteBuffer) {
+        let now = WallClock.monotonicNanos()
+        guard now - skipLoggedAt > 5_000_000_000 else {
+            skipsSuppressed += 1
+            return
+        }
+        skipLoggedAt = now
+        let head = payload.getBytes(at: payload.readerIndex, length: min(32, payload.readableBytes)) ?? []
+        logger.warning(
+            "skipped a frame that cannot be market data",
+            metadata: [
+                "kind": "\(kind)", "bytes": "\(payload.readableBytes)",
+                "head": "\(head.map { String($0, radix: 16) }.joined(separator: " "))",
+                "suppressed": "\(skipsSuppressed)",
+            ])
+        skipsSuppressed = 0
+    }
+}
+
+/// The channel a link's bootstrap created, for the completion that only sees a result.
+private final class LinkBox: @unchecked Sendable {
+    var channel: (any Channel)?
 }

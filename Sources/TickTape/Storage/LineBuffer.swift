@@ -13,6 +13,10 @@ public final class LineBuffer: @unchecked Sendable {
     /// Receive stamp of the first and last line.
     public internal(set) var firstReceivedAt: Int64 = 0
     public internal(set) var lastReceivedAt: Int64 = 0
+    /// Late copies per stream that the merger counted while this buffer was being filled;
+    /// they travel with the lines so the segment holding them can report them. Empty (and
+    /// never allocated) unless a late copy arrived.
+    var lateCopies: [String: Int] = [:]
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -72,6 +76,7 @@ public final class LineBuffer: @unchecked Sendable {
         lines = 0
         firstReceivedAt = 0
         lastReceivedAt = 0
+        if !lateCopies.isEmpty { lateCopies = [:] }
     }
 
     /// The filled part.

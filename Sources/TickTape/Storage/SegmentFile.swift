@@ -8,7 +8,10 @@ import Darwin
 ///
 /// While open it is named `<capture>-<UTC start>-<nnn>.tape.open`; closing renames it to
 /// `.tape`, so "still being written" (or "left by a crash") is visible from the name alone.
-/// That suffix is the seam for sealing and crash recovery.
+/// The sealer then turns `.tape` into `.tape.gz` + `.manifest.json` (see ``SegmentName``).
+/// Besides bytes and lines it collects what only the writer knows and the manifest needs:
+/// the clock state at open, the ledger entries written while it was current, and the late
+/// copies the merger counted for the lines it holds.
 struct SegmentFile {
     let directory: String
     let openPath: String
@@ -19,6 +22,15 @@ struct SegmentFile {
     private(set) var lines = 0
     private(set) var firstReceivedAt: Int64 = 0
     private(set) var lastReceivedAt: Int64 = 0
+    /// Clock sync state sampled at open (and, by the writer, at close).
+    var clock: [ClockSyncState] = []
+    /// Gap-ledger entries written while this segment was current.
+    var gaps: [GapRecord] = []
+    /// Late copies per stream, as counted by the merger for the buffers written here.
+    var lateCopies: [String: Int] = [:]
+
+    /// The segment's base name (see ``SegmentName``).
+    var base: String { String(finalPath.dropFirst(directory.count + 1).dropLast(SegmentName.closedSuffix.count)) }
 
     static func create(directory: String, capture: String, now: Int64) throws(StorageError) -> SegmentFile {
         var attempt = 0
@@ -31,7 +43,9 @@ struct SegmentFile {
             // Never reuse a name: a closed segment with the same stamp must not be overwritten.
             let fd = access(base, F_OK) == 0 ? -1 : open(base + ".open", O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
             if fd >= 0 {
-                return SegmentFile(directory: directory, openPath: base + ".open", finalPath: base, fd: fd, createdAt: now)
+                var file = SegmentFile(directory: directory, openPath: base + ".open", finalPath: base, fd: fd, createdAt: now)
+                file.clock = [ClockSyncState.sample()]
+                return file
             }
             let err = fd == -1 && access(base, F_OK) == 0 ? EEXIST : errno
             if err == EEXIST && attempt < 1000 {

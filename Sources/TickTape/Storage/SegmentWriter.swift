@@ -23,13 +23,21 @@ public struct ClosedSegment: Sendable, Equatable {
 ///
 /// Write errors never lose accepted data: the buffer is retried with backoff while the merger
 /// keeps filling fresh buffers, up to `max_buffered`; only what exceeds that bound is dropped,
-/// and it is counted.
+/// counted, and recorded in the gap ledger (cause `storage`, by the merger).
+///
+/// With a ``SegmentSealer`` every closed segment is handed to it for sealing, and at
+/// ``start()`` whatever a crash left unsealed is queued for recovery first.
 public final class SegmentWriter: @unchecked Sendable {
     public let capture: String
     public let directory: String
     private let storage: Mutex<StorageConfig>
     private let logger: Logger
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
+    /// Seals closed segments and recovers unsealed ones; nil writes plain `.tape` files only.
+    public let sealer: SegmentSealer?
+    /// `TICKTAPE_TESTING_STORAGE_FAULT_TRIGGER`: test-only; while the named file exists every
+    /// write fails with ENOSPC, for tests that cannot make a small filesystem.
+    private let faultTrigger: String?
 
     private let filled: SPSCRing<LineBuffer>
     private let free: SPSCRing<LineBuffer>
@@ -45,6 +53,8 @@ public final class SegmentWriter: @unchecked Sendable {
     private var lastSyncAt: Int64 = 0
     private var dirty = false
     private let pendingGaps = Mutex<[GapRecord]>([])
+    /// Ledger entries written while no segment was open: they belong to the next one.
+    private var gapsForNextSegment: [GapRecord] = []
 
     /// Statistics, readable from any thread.
     public let linesWritten = Atomic<Int>(0)
@@ -61,6 +71,7 @@ public final class SegmentWriter: @unchecked Sendable {
         dataDirectory: String,
         storage: StorageConfig,
         logger: Logger,
+        sealing identity: SealIdentity? = nil,
         onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil
     ) throws(StorageError) {
         self.capture = capture
@@ -68,6 +79,17 @@ public final class SegmentWriter: @unchecked Sendable {
         self.storage = Mutex(storage)
         self.logger = logger
         self.onSegmentClosed = onSegmentClosed
+        self.sealer = identity.map {
+            SegmentSealer(
+                capture: capture, directory: dataDirectory + "/" + capture, identity: $0, retention: storage.retention,
+                logger: logger)
+        }
+        self.faultTrigger = getenv("TICKTAPE_TESTING_STORAGE_FAULT_TRIGGER").map { String(cString: $0) }
+        if let faultTrigger {
+            logger.warning(
+                "TEST FAULT SWITCH ARMED: storage writes fail with ENOSPC while this file exists",
+                metadata: ["trigger": "\(faultTrigger)"])
+        }
         let slots = max(16, Int(storage.maxBuffered / Int64(storage.bufferSize)) + 4)
         var capacity = 16
         while capacity < slots * 2 { capacity <<= 1 }
@@ -79,6 +101,7 @@ public final class SegmentWriter: @unchecked Sendable {
     /// Applies new storage settings (rotation, fsync, flush); takes effect from the next buffer.
     public func update(storage newValue: StorageConfig) {
         storage.withLock { $0 = newValue }
+        sealer?.update(retention: newValue.retention)
     }
 
     var bufferSize: Int { storage.withLock { $0.bufferSize } }
@@ -114,17 +137,24 @@ public final class SegmentWriter: @unchecked Sendable {
 
     // MARK: Lifecycle
 
-    /// Starts the writer thread.
+    /// Starts the writer thread (and the sealer, after queueing crash recovery of whatever
+    /// the directory holds unsealed; the writer's first segment is created after that scan).
     public func start() {
+        if let sealer {
+            sealer.recover()
+            sealer.start()
+        }
         thread = PinnedThread.start(name: "tt-write") { [self] in run() }
     }
 
-    /// Writes everything submitted so far, closes the current segment and stops the thread.
+    /// Writes everything submitted so far, closes the current segment, stops the thread, and
+    /// seals what is left to seal.
     public func finish() {
         finishing.store(true, ordering: .releasing)
         wake.signal()
         thread?.join()
         thread = nil
+        sealer?.finish()
     }
 
     // MARK: Writer thread
@@ -177,8 +207,13 @@ public final class SegmentWriter: @unchecked Sendable {
             if file.bytes >= config.rotateSize || boundaryPassed { closeCurrent() }
         }
         do throws(StorageError) {
+            if let faultTrigger, access(faultTrigger, F_OK) == 0 {
+                throw StorageError(operation: "write (test fault switch)", path: faultTrigger, errno: ENOSPC)
+            }
             if current == nil {
                 current = try SegmentFile.create(directory: directory, capture: capture, now: now)
+                current!.gaps = gapsForNextSegment
+                gapsForNextSegment = []
                 if config.fsync != .never { SegmentFile.syncDirectory(directory) }
                 logger.info("opened segment", metadata: ["path": "\(current!.openPath)"])
             }
@@ -195,6 +230,7 @@ public final class SegmentWriter: @unchecked Sendable {
         partialOffset = 0
         peekedBuffer = nil
         current!.account(lines: buffer.lines, first: buffer.firstReceivedAt, last: buffer.lastReceivedAt)
+        if !buffer.lateCopies.isEmpty { current!.lateCopies.merge(buffer.lateCopies, uniquingKeysWith: +) }
         linesWritten.add(buffer.lines, ordering: .relaxed)
         bytesWritten.add(buffer.count, ordering: .relaxed)
         dirty = true
@@ -254,14 +290,19 @@ public final class SegmentWriter: @unchecked Sendable {
     }
 
     private func closeCurrent() {
-        guard let file = current else { return }
+        guard var file = current else { return }
         current = nil
         let doSync = storage.withLock { $0.fsync } != .never
+        file.clock.append(ClockSyncState.sample())
+        let closedAt = WallClock.realtimeNanos()
         do throws(StorageError) {
             try file.close(sync: doSync)
         } catch {
             writeErrors.add(1, ordering: .relaxed)
             logger.error("closing segment failed", metadata: ["error": "\(error)"])
+            // Seal it under whichever name it still has; the sealer retries until it can.
+            let source = access(file.finalPath, F_OK) == 0 ? file.finalPath : file.openPath
+            sealer?.enqueue(sealJob(for: file, source: source, closedAt: closedAt))
             return
         }
         segmentsClosed.add(1, ordering: .relaxed)
@@ -272,6 +313,14 @@ public final class SegmentWriter: @unchecked Sendable {
             "closed segment",
             metadata: ["path": "\(file.finalPath)", "lines": "\(file.lines)", "bytes": "\(file.bytes)"])
         onSegmentClosed?(closed)
+        sealer?.enqueue(sealJob(for: file, source: file.finalPath, closedAt: closedAt))
+    }
+
+    private func sealJob(for file: SegmentFile, source: String, closedAt: Int64) -> SealJob {
+        SealJob(
+            source: source, directory: directory, base: file.base, capture: capture, recovered: false,
+            startedAt: file.createdAt, endedAt: closedAt, gaps: file.gaps, lateCopies: file.lateCopies,
+            clock: file.clock)
     }
 
     private func writeGaps() {
@@ -290,6 +339,9 @@ public final class SegmentWriter: @unchecked Sendable {
         defer { close(fd) }
         var text = ""
         for gap in gaps { text += gap.jsonLine }
+        // A failed append is cut back, so the retry never leaves a torn entry in the ledger.
+        var before = stat()
+        let sizeBefore = fstat(fd, &before) == 0 ? before.st_size : -1
         let ok = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             var done = 0
             while done < bytes.count {
@@ -300,9 +352,17 @@ public final class SegmentWriter: @unchecked Sendable {
             return true
         } ?? false
         if !ok {
+            if sizeBefore >= 0 { _ = ftruncate(fd, sizeBefore) }
             pendingGaps.withLock { $0.insert(contentsOf: gaps, at: 0) }
-        } else if storage.withLock({ $0.fsync }) != .never {
+            return
+        }
+        if storage.withLock({ $0.fsync }) != .never {
             _ = fsync(fd)
+        }
+        if current != nil {
+            current!.gaps.append(contentsOf: gaps)
+        } else {
+            gapsForNextSegment.append(contentsOf: gaps)
         }
     }
 

@@ -17,12 +17,29 @@ public final class ConnectionStatistics: Sendable {
     public let connected = Atomic<Bool>(false)
     /// Non-text frames and frames that violated nothing but were skipped.
     public let skippedFrames = Atomic<Int>(0)
+    /// Make-before-break replacements completed (age, `serverShutdown`).
+    public let rotations = Atomic<Int>(0)
+    /// Upgrades refused with 429/418 (the exchange asked us to back off).
+    public let backOffs = Atomic<Int>(0)
+    /// Links (channels) the session has opened, rotations' replacements aside, and the
+    /// `CLOCK_REALTIME` ns the latest was created at (stored first): the merger tells a new
+    /// link's first frame from the old link's last ones by them.
+    public let links = Atomic<Int>(0)
+    public let linkOpenedAt = Atomic<Int>(0)
     // Written by the merger.
     public let wins = Atomic<Int>(0)
     public let duplicates = Atomic<Int>(0)
     public let lateCopies = Atomic<Int>(0)
     public let malformed = Atomic<Int>(0)
     public let controlReplies = Atomic<Int>(0)
+    // Written by the session's event loop through ClientPinger.
+    /// Round-trip time of the last answered client ping, ns (0 before the first pong).
+    public let pingRoundTripNanos = Atomic<Int>(0)
+    /// Pongs answering our pings.
+    public let pongs = Atomic<Int>(0)
+    /// Setting, not a counter: how often ``ClientPinger`` pings, ns (0: never). Set by the
+    /// engine from `[telemetry] ping_interval` before the session starts.
+    public let pingIntervalNanos = Atomic<Int>(0)
 
     public init(index: Int) { self.index = index }
 
@@ -39,7 +56,9 @@ public final class ConnectionStatistics: Sendable {
             wins: wins.load(ordering: .relaxed),
             duplicates: duplicates.load(ordering: .relaxed),
             lateCopies: lateCopies.load(ordering: .relaxed),
-            malformed: malformed.load(ordering: .relaxed))
+            malformed: malformed.load(ordering: .relaxed),
+            pingRoundTripNanos: pingRoundTripNanos.load(ordering: .relaxed),
+            pongs: pongs.load(ordering: .relaxed))
     }
 
     public struct Snapshot: Sendable, Equatable {
@@ -54,6 +73,8 @@ public final class ConnectionStatistics: Sendable {
         public var duplicates: Int
         public var lateCopies: Int
         public var malformed: Int
+        public var pingRoundTripNanos: Int
+        public var pongs: Int
     }
 }
 

@@ -74,7 +74,7 @@ import TickTapeSimulator
         #expect(exited)
         #expect(daemon.terminationStatus == 0)
         let files = try FileManager.default.contentsOfDirectory(atPath: captureDir)
-        #expect(!files.isEmpty && files.allSatisfy { $0.hasSuffix(".tape") }, "every segment closed: \(files)")
+        #expect(allSegmentsSealed(files), "every segment closed and sealed: \(files)")
         let lines = try readCaptureLines(captureDir)
         let ids = lines.map { line -> Int64 in
             let frame = splitLine(line)!.1

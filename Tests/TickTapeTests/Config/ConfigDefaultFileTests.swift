@@ -17,6 +17,7 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
         #expect(config.logLevel == .info)
         #expect(config.engine == EngineConfig())
         #expect(config.storage == StorageConfig())
+        #expect(config.telemetry == TelemetryConfig())
         #expect(config.captures.count == 1)
         let capture = try #require(config.captures.first)
         #expect(capture.name == "btcusdt-book")
@@ -47,7 +48,7 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
                 uncommented.append(String(line))
             }
         }
-        #expect(count == 21)
+        #expect(count == 36)
         let config = try TickTapeConfig.parse(uncommented.joined(separator: "\n"), file: "uncommented.toml")
         let original = try TickTapeConfig.parse(text, file: "ticktape.toml")
         #expect(config == original)
@@ -55,8 +56,9 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
 
     @Test func defaultFileDocumentsEveryKey() throws {
         let text = try readDefaultFile()
-        for key in TickTapeConfig.keys + EngineConfig.keys + StorageConfig.keys + DaemonConfig.keys + CaptureConfig.keys
-        where !["engine", "storage", "daemon", "capture"].contains(key) {
+        for key in TickTapeConfig.keys + EngineConfig.keys + StorageConfig.keys + DaemonConfig.keys + TelemetryConfig.keys
+            + CaptureConfig.keys
+        where !["engine", "storage", "daemon", "telemetry", "capture"].contains(key) {
             #expect(text.contains("\(key) = "), "etc/ticktape.toml does not document \(key)")
         }
     }

@@ -67,3 +67,12 @@ import Testing
         }
     }
 }
+
+@Suite struct HumanDurationLogFormatTests {
+    @Test func logFormatRoundsToWhatAPersonNeeds() {
+        #expect(HumanDuration.formatForLog(.nanoseconds(26_026_045)) == "26ms")
+        #expect(HumanDuration.formatForLog(.milliseconds(1_340)) == "1.3s")
+        #expect(HumanDuration.formatForLog(.microseconds(740)) == "740us")
+        #expect(HumanDuration.formatForLog(.seconds(90)) == "1m30s")
+    }
+}

@@ -145,3 +145,11 @@ import Testing
         #expect(endpoint.route == .other)
     }
 }
+
+@Suite struct StreamEndpointLocalPortTests {
+    @Test func aLocalSimulatorOnPort9443MayUseUSDMRoutes() throws {
+        let endpoint = try StreamEndpoint.parse("ws://127.0.0.1:9443/public/stream?streams=btcusdt@bookTicker")
+        #expect(endpoint.route == .other)
+        #expect(endpoint.streams == ["btcusdt@bookTicker"])
+    }
+}

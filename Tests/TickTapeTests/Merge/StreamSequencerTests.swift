@@ -78,3 +78,16 @@ import Testing
         #expect(s.decide(id: 3, frame: frame, policy: .drop) == .duplicate)  // older than the window
     }
 }
+
+@Suite struct StreamSequencerWinnerStampTests {
+    @Test func aDuplicateKnowsWhenTheWinningCopyArrived() {
+        let s = StreamSequencer(name: "x", rule: .bookTicker, keyBytes: [])
+        let frame = ScannedFrame()
+        #expect(s.decide(id: 10, frame: frame, policy: .drop, receivedAt: 1_000) == .emit(gap: nil))
+        #expect(s.decide(id: 11, frame: frame, policy: .drop, receivedAt: 2_000) == .emit(gap: nil))
+        #expect(s.decide(id: 10, frame: frame, policy: .drop, receivedAt: 1_700) == .duplicate)
+        #expect(s.winnerReceivedAt == 1_000)
+        #expect(s.decide(id: 11, frame: frame, policy: .drop, receivedAt: 2_050) == .duplicate)
+        #expect(s.winnerReceivedAt == 2_000)
+    }
+}

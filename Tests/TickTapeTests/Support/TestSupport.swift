@@ -38,17 +38,41 @@ let testLogger: Logger = {
     return l
 }()
 
-/// Every capture line under `directory/<capture>`, across segments in name order.
+/// Every capture line under `directory/<capture>`, across segments in name order: sealed
+/// (`.tape.gz`, decompressed) and plain (`.tape`, `.tape.open`; a plain file whose segment is
+/// also sealed is skipped, so a segment caught mid-seal is not read twice).
 func readCaptureLines(_ directory: String) throws -> [String] {
-    let files = try FileManager.default.contentsOfDirectory(atPath: directory)
-        .filter { $0.hasSuffix(".tape") || $0.hasSuffix(".tape.open") }
-        .sorted()
+    let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+    let sealed = Set(names.filter { $0.hasSuffix(".tape.gz") }.map { String($0.dropLast(3)) })
+    let files = names.filter {
+        $0.hasSuffix(".tape.gz") || (($0.hasSuffix(".tape") || $0.hasSuffix(".tape.open")) && !sealed.contains($0))
+    }.sorted()
     var lines: [String] = []
     for file in files {
-        let text = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
+        let path = "\(directory)/\(file)"
+        let bytes = file.hasSuffix(".gz") ? try gunzip(path) : Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let text = String(decoding: bytes, as: UTF8.self)
         lines.append(contentsOf: text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))
     }
     return lines
+}
+
+/// The decompressed content of a gzip file (the engine's own decoder).
+func gunzip(_ path: String) throws -> [UInt8] {
+    var out: [UInt8] = []
+    let decoder = try GzipDecoder()
+    try DurableFile.forEachChunk(path) { chunk in try decoder.decompress(chunk) { out.append(contentsOf: $0) } }
+    try decoder.finish()
+    return out
+}
+
+/// Whether the files of a stopped capture are all sealed: data files with manifests (and the
+/// gap ledger), nothing open or unsealed.
+func allSegmentsSealed(_ files: [String]) -> Bool {
+    let data = files.filter { $0.hasSuffix(".tape.gz") }
+    return !data.isEmpty
+        && files.allSatisfy { $0.hasSuffix(".tape.gz") || $0.hasSuffix(".manifest.json") || $0 == "gaps.jsonl" }
+        && data.allSatisfy { files.contains(String($0.dropLast(".tape.gz".count)) + ".manifest.json") }
 }
 
 /// Splits a capture line into its receive stamp and the frame.

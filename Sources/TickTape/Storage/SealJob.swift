@@ -1,0 +1,40 @@
+/// One segment for the sealer: the plain file to seal and what is known about it.
+///
+/// A job from the writer knows the segment's exact wall-clock span, the ledger entries the
+/// writer assigned to it, the clock samples and the late copies the merger counted. A job
+/// from crash recovery knows only the file: the span comes from its name and contents, the
+/// gaps from `gaps.jsonl` by time, and late copies are unknown.
+public struct SealJob: Sendable, Equatable {
+    /// The plain file (`.tape.open` or `.tape`).
+    public var source: String
+    public var directory: String
+    /// Base name of the segment (see ``SegmentName``).
+    public var base: String
+    public var capture: String
+    public var recovered: Bool
+    public var startedAt: Int64
+    public var endedAt: Int64?
+    public var gaps: [GapRecord]?
+    public var lateCopies: [String: Int]?
+    public var clock: [ClockSyncState]
+
+    public init(
+        source: String, directory: String, base: String, capture: String, recovered: Bool, startedAt: Int64,
+        endedAt: Int64? = nil, gaps: [GapRecord]? = nil, lateCopies: [String: Int]? = nil, clock: [ClockSyncState] = []
+    ) {
+        self.source = source
+        self.directory = directory
+        self.base = base
+        self.capture = capture
+        self.recovered = recovered
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.gaps = gaps
+        self.lateCopies = lateCopies
+        self.clock = clock
+    }
+
+    var sealedPath: String { directory + "/" + base + SegmentName.sealedSuffix }
+    var manifestPath: String { directory + "/" + base + SegmentName.manifestSuffix }
+    var recoveredPath: String { directory + "/" + base + SegmentName.recoveredSuffix }
+}

@@ -1,0 +1,153 @@
+import Prometheus
+import Synchronization
+
+/// Turns telemetry snapshots into Prometheus series and renders the text exposition.
+///
+/// Uses swift-prometheus's registry directly (no global `MetricsSystem` bootstrap, so several
+/// engines, as in tests, never collide). Values come from the last closed window, so a scrape
+/// costs no work on the merger. Quantiles are gauges with a `quantile` label and a `window`
+/// label: `interval` (the last window) or `cumulative` (since the capture started); connection
+/// `merged` is the merged stream. An empty window exports NaN: no data is not zero latency.
+final class PrometheusExporter: Sendable {
+    private let registry = PrometheusCollectorRegistry()
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        /// Every series made, by capture, so a removed capture's series can be dropped.
+        var gauges: [String: [String: Gauge]] = [:]
+        var counters: [String: [String: (Counter, Int)]] = [:]
+    }
+
+    private static let clockCapture = "(clock)"
+
+    /// Renders the exposition for `snapshots` and the host clock's state.
+    func render(snapshots: [CaptureTelemetrySnapshot], clock: ClockSyncState) -> [UInt8] {
+        gauge(
+            Self.clockCapture, "clock_synchronized", "", [],
+            "1 if the kernel considers the host clock synchronised (adjtimex), 0 if not, NaN if unknown; latency against E is only as good as this",
+            clock.synced.map { $0 ? 1 : 0 } ?? .nan)
+        gauge(
+            Self.clockCapture, "clock_estimated_error", "seconds", [], "the kernel's estimated error of the host clock",
+            clock.estimatedErrorMicros.map { Double($0) / 1e6 } ?? .nan)
+        gauge(
+            Self.clockCapture, "clock_max_error", "seconds", [], "the kernel's maximum error bound for the host clock",
+            clock.maximumErrorMicros.map { Double($0) / 1e6 } ?? .nan)
+        for source in ["adjtimex", "timesyncd", "unavailable"] {
+            gauge(
+                Self.clockCapture, "clock_state_source", "", [("source", source)],
+                "1 for where the clock state came from (adjtimex is refused under systemd ProtectClock=yes)",
+                clock.source == source ? 1 : 0)
+        }
+        for s in snapshots { export(s) }
+        return registry.emitToBuffer()
+    }
+
+    /// Drops every series of a capture that no longer runs.
+    func remove(capture: String) {
+        let (gauges, counters) = state.withLock { st -> ([Gauge], [Counter]) in
+            defer {
+                st.gauges[capture] = nil
+                st.counters[capture] = nil
+            }
+            return (Array((st.gauges[capture] ?? [:]).values), (st.counters[capture] ?? [:]).values.map(\.0))
+        }
+        for g in gauges { registry.unregisterGauge(g) }
+        for c in counters { registry.unregisterCounter(c) }
+    }
+
+    private func export(_ s: CaptureTelemetrySnapshot) {
+        let c = s.capture
+        let capture = [("capture", c)]
+        counter(c, "capture_messages", capture, "messages written to the capture (the merged stream)", s.emittedTotal)
+        counter(c, "capture_late_messages", capture, "messages that arrived on every connection only after a later id was written", s.lateMessagesTotal)
+        counter(c, "capture_gaps", capture, "sequence gaps proven by the stream rules", s.gapsTotal)
+        gauge(c, "capture_messages_per_second", "", capture, "merged messages per second over the last window", s.messagesPerSecond)
+        gauge(c, "capture_connections_up", "", capture, "connections open", Double(s.connections.filter(\.connected).count))
+        figures(c, "merged", event: s.mergedEvent, transaction: s.mergedTransaction, lag: nil)
+        alarm(c, "merged", .mergedLatency, s.alarms.contains { $0.kind == .mergedLatency })
+        for x in s.connections {
+            let k = "\(x.connection)"
+            let labels = [("capture", c), ("connection", k)]
+            gauge(c, "connection_up", "", labels, "1 while the connection is open", x.connected ? 1 : 0)
+            gauge(c, "connection_uptime", "seconds", labels, "time since the connection last opened", x.uptimeSeconds)
+            for (window, share) in [("interval", x.winShare), ("cumulative", x.winShareTotal)] {
+                gauge(c, "connection_win_share", "ratio", labels + [("window", window)], "share of merged messages this connection delivered first", share ?? .nan)
+            }
+            counter(c, "connection_messages", labels, "copies received", x.totals.framesReceived)
+            counter(c, "connection_wins", labels, "copies that were the first arrival", x.totals.wins)
+            counter(c, "connection_duplicates", labels, "copies that lost the race", x.totals.duplicates)
+            counter(c, "connection_late_copies", labels, "copies of messages skipped by the faster connections, arriving after a later id", x.totals.lateCopies)
+            counter(c, "connection_ring_overflows", labels, "copies dropped because the ring to the merger was full", x.totals.ringDrops)
+            counter(c, "connection_reconnects", labels, "connections opened after the first", x.reconnects)
+            counter(c, "connection_stale_events", labels, "connections closed for silence", x.totals.staleEvents)
+            gauge(c, "connection_ring_depth", "", labels, "frames waiting in the ring to the merger", Double(x.ringDepth))
+            gauge(c, "connection_ring_depth_max", "", labels, "deepest ring the merger saw in the last window", Double(x.ringDepthMax))
+            gauge(c, "connection_ring_capacity", "", labels, "ring slots", Double(x.ringCapacity))
+            gauge(c, "connection_ping_rtt", "seconds", labels, "round trip of the last client WebSocket ping (NaN before the first pong)", x.pingRoundTripNanos.map { Double($0) / 1e9 } ?? .nan)
+            figures(c, k, event: x.latencyEvent, transaction: x.latencyTransaction, lag: x.lag)
+            for kind in [TelemetryAlarm.Kind.zeroWinShare, .lagging, .ringNearFull] {
+                alarm(c, k, kind, s.alarms.contains { $0.kind == kind && $0.connection == x.connection })
+            }
+        }
+    }
+
+    private func figures(_ c: String, _ connection: String, event: FigureSummary, transaction: FigureSummary, lag: FigureSummary?) {
+        summary(c, connection, "latency_event", "microseconds", "arrival minus the exchange event time E (negative when the host clock is behind the exchange's)", event)
+        summary(c, connection, "latency_transaction", "microseconds", "arrival minus the exchange transaction time T", transaction)
+        if let lag {
+            summary(c, connection, "lag", "nanoseconds", "arrival of a copy that lost the race minus the first arrival; needs no clock sync", lag)
+        }
+    }
+
+    private func summary(_ c: String, _ connection: String, _ name: String, _ unit: String, _ help: String, _ f: FigureSummary) {
+        for (window, h) in [("interval", f.window), ("cumulative", f.cumulative)] {
+            let labels = [("capture", c), ("connection", connection), ("window", window)]
+            for (q, v) in h.quantiles {
+                gauge(c, name, unit, labels + [("quantile", q)], help + " (quantiles)", v.map(Double.init) ?? .nan)
+            }
+            gauge(c, name + "_max", unit, labels, help + " (largest)", h.max.map(Double.init) ?? .nan)
+            gauge(c, name + "_min", unit, labels, help + " (smallest)", h.min.map(Double.init) ?? .nan)
+            gauge(c, name + "_samples", "", labels, help + " (values in the window)", Double(h.count))
+        }
+    }
+
+    private func alarm(_ c: String, _ connection: String, _ kind: TelemetryAlarm.Kind, _ on: Bool) {
+        gauge(
+            c, "alarm", "", [("capture", c), ("connection", connection), ("alarm", kind.rawValue)],
+            "1 while a telemetry alarm stands (see [telemetry] alarm_*)", on ? 1 : 0)
+    }
+
+    // MARK: Series
+
+    private func gauge(_ capture: String, _ name: String, _ unit: String, _ labels: [(String, String)], _ help: String, _ value: Double) {
+        let descriptor = MetricNameDescriptor(namespace: "ticktape", metricName: name, unitName: unit, helpText: help)
+        let key = descriptor.name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let g = state.withLock { st -> Gauge in
+            if let g = st.gauges[capture]?[key] { return g }
+            let g = registry.makeGauge(descriptor: descriptor, labels: labels)
+            st.gauges[capture, default: [:]][key] = g
+            return g
+        }
+        g.set(value)
+    }
+
+    /// Counters only go up, but the totals come as absolute values: the difference is added.
+    /// A total that went down (its connection was re-created) restarts the series.
+    private func counter(_ capture: String, _ name: String, _ labels: [(String, String)], _ help: String, _ total: Int) {
+        let descriptor = MetricNameDescriptor(namespace: "ticktape", metricName: name, unitName: "total", helpText: help)
+        let key = descriptor.name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let (counter, delta) = state.withLock { st -> (Counter, Int) in
+            if let (c, last) = st.counters[capture]?[key] {
+                if total >= last {
+                    st.counters[capture]?[key] = (c, total)
+                    return (c, total - last)
+                }
+                registry.unregisterCounter(c)
+            }
+            let c = registry.makeCounter(descriptor: descriptor, labels: labels)
+            st.counters[capture, default: [:]][key] = (c, total)
+            return (c, total)
+        }
+        if delta > 0 { counter.increment(by: Int64(delta)) }
+    }
+}

@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import Synchronization
+
+/// Everything telemetry does off the hot path, for all captures of an engine: the reporter
+/// thread that summarises closed windows, the summary log, the alarms, the Prometheus
+/// endpoint and the latest snapshots the daemon's status line reads.
+///
+/// The merger only records (``CaptureTelemetry``); quantiles, cumulative histograms, logging
+/// and HTTP all happen here, on a thread of their own and on the NIO event loops.
+public final class TelemetryService: Sendable {
+    public let config: TelemetryConfig
+    private let logger: Logger
+    private let exporter: PrometheusExporter
+    private let state = Mutex<State>(State())
+    private let running = Atomic<Bool>(false)
+    private let thread = Mutex<PinnedThread?>(nil)
+    private let server = Mutex<MetricsHTTPServer?>(nil)
+
+    private struct State {
+        var captures: [CaptureTelemetry] = []
+        var snapshots: [String: CaptureTelemetrySnapshot] = [:]
+    }
+
+    public init(config: TelemetryConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        self.exporter = PrometheusExporter()
+    }
+
+    // MARK: Captures
+
+    /// Creates the recorder for a capture and starts reporting on it.
+    func register(
+        capture name: String, connections: Int, ringCapacity: Int, dataDirectory: String
+    ) -> CaptureTelemetry {
+        var arrivals: ArrivalsSidecar?
+        if config.arrivals {
+            do {
+                arrivals = try ArrivalsSidecar(
+                    capture: name, directory: "\(dataDirectory)/\(name)", connections: connections, logger: logger)
+            } catch {
+                logger.error(
+                    "cannot open the arrivals file; continuing without it",
+                    metadata: ["capture": "\(name)", "error": "\(error)"])
+            }
+        }
+        let telemetry = CaptureTelemetry(
+            name: name, interval: config.interval, ringCapacity: ringCapacity, arrivals: arrivals)
+        state.withLock { $0.captures.append(telemetry) }
+        return telemetry
+    }
+
+    /// Stops reporting on a capture (after its merger has released it).
+    func unregister(_ telemetry: CaptureTelemetry) {
+        state.withLock {
+            $0.captures.removeAll { $0 === telemetry }
+            $0.snapshots[telemetry.name] = nil
+        }
+        telemetry.arrivals?.close()
+        exporter.remove(capture: telemetry.name)
+    }
+
+    // MARK: Lifecycle
+
+    /// Starts the reporter thread and, if configured, the metrics endpoint on `group`.
+    /// Returns the bound address of the endpoint (nil without one). An endpoint that cannot
+    /// bind is logged, not fatal: capturing matters more than being scraped.
+    @discardableResult
+    public func start(group: any EventLoopGroup) -> ListenAddress? {
+        running.store(true, ordering: .relaxed)
+        #if canImport(Glibc)
+        let reporter = PinnedThread.start(name: "tt-telemetry", cpu: nil) { [self] in run() }
+        thread.withLock { $0 = reporter }
+        #endif
+        guard let listen = config.listen else { return nil }
+        let http: MetricsHTTPServer
+        do {
+            http = try MetricsHTTPServer.start(group: group, address: listen) { [self] in renderMetrics() }
+        } catch {
+            logger.error(
+                "metrics endpoint could not listen; capturing without it",
+                metadata: ["address": "\(listen)", "error": "\(error)"])
+            return nil
+        }
+        server.withLock { $0 = http }
+        logger.info("metrics endpoint listening", metadata: ["address": "\(http.address)", "path": "/metrics"])
+        if !listen.isLoopback {
+            logger.notice(
+                "metrics endpoint reachable from other hosts (listen is not a loopback address)",
+                metadata: ["address": "\(http.address)"])
+        }
+        return http.address
+    }
+
+    /// Stops the reporter (after a last pass) and the endpoint; closes arrivals files.
+    public func stop() async {
+        running.store(false, ordering: .relaxed)
+        let t = thread.withLock { t -> PinnedThread? in
+            defer { t = nil }
+            return t
+        }
+        t?.join()
+        if let http = server.withLock({ s -> MetricsHTTPServer? in
+            defer { s = nil }
+            return s
+        }) {
+            await http.close()
+        }
+        let captures = state.withLock { $0.captures }
+        for c in captures { c.arrivals?.close() }
+    }
+
+    /// The bound address of the metrics endpoint, if serving.
+    public var metricsAddress: ListenAddress? { server.withLock { $0?.address } }
+
+    // MARK: Reading
+
+    /// The latest snapshot of every capture, by name.
+    public var snapshots: [String: CaptureTelemetrySnapshot] { state.withLock { $0.snapshots } }
+
+    /// The Prometheus text exposition of everything known now.
+    public func renderMetrics() -> [UInt8] {
+        exporter.render(snapshots: Array(snapshots.values), clock: ClockSyncState.sample())
+    }
+
+    // MARK: Reporter thread
+
+    private func run() {
+        let pause = max(min(config.interval.nanoseconds / 4, 100_000_000), 5_000_000)
+        while running.load(ordering: .relaxed) {
+            reportOnce()
+            var ts = timespec(tv_sec: 0, tv_nsec: Int(pause))
+            nanosleep(&ts, nil)
+        }
+        reportOnce()
+    }
+
+    /// Summarises every closed window waiting; returns how many there were.
+    @discardableResult
+    func reportOnce() -> Int {
+        let captures = state.withLock { $0.captures }
+        var done = 0
+        for capture in captures {
+            capture.arrivals?.writePending()
+            let now = WallClock.realtimeNanos()
+            guard
+                let (snapshot, raised, cleared) = capture.exchange.consume({
+                    capture.accumulator.absorb($0, config: config, wallNow: now)
+                })
+            else { continue }
+            done += 1
+            state.withLock { if $0.captures.contains(where: { $0 === capture }) { $0.snapshots[capture.name] = snapshot } }
+            if config.logSummaries { TelemetrySummaryLog.write(snapshot, to: logger) }
+            for alarm in raised {
+                logger.warning(
+                    "telemetry alarm raised",
+                    metadata: [
+                        "capture": "\(capture.name)", "connection": "\(alarm.connection.map(String.init) ?? "merged")",
+                        "alarm": "\(alarm.kind.rawValue)", "detail": "\(alarm.detail)",
+                    ])
+            }
+            for alarm in cleared {
+                logger.notice(
+                    "telemetry alarm cleared",
+                    metadata: [
+                        "capture": "\(capture.name)", "connection": "\(alarm.connection.map(String.init) ?? "merged")",
+                        "alarm": "\(alarm.kind.rawValue)",
+                    ])
+            }
+        }
+        return done
+    }
+}

@@ -1,0 +1,60 @@
+/// Faults to inject at set times, and optionally at random, seeded times: the script form of
+/// ``ExchangeSimulator/inject(_:connection:)`` for `ticktape simulate --fault` and soak runs.
+public struct FaultScript: Sendable, Equatable {
+    /// One scheduled fault.
+    public struct Step: Sendable, Equatable {
+        /// Time after ``ExchangeSimulator/start()``.
+        public var at: Duration
+        /// Connection index, or `nil` for every open connection at once.
+        public var connection: Int?
+        /// What happens.
+        public var action: Action
+
+        public init(at: Duration, connection: Int?, action: Action) {
+            self.at = at
+            self.connection = connection
+            self.action = action
+        }
+    }
+
+    /// A fault on a live session, on the next handshakes, or on the listener.
+    public enum Action: Sendable, Equatable {
+        case live(ConnectionFault)
+        case handshake(HandshakeFault)
+        /// Close the listener for this long, so connection attempts are refused.
+        case refuse(Duration)
+    }
+
+    /// Random faults: one every `meanInterval` on average (exponential gaps), on a random connection among
+    /// `connections`, of a kind drawn from `kinds`; reproducible from ``SimulatorConfiguration/seed``.
+    public struct Random: Sendable, Equatable {
+        public var meanInterval: Duration
+        public var connections: Int
+        public var kinds: [ConnectionFault]
+
+        public init(meanInterval: Duration, connections: Int, kinds: [ConnectionFault] = Random.recoverable) {
+            self.meanInterval = meanInterval
+            self.connections = connections
+            self.kinds = kinds
+        }
+
+        /// Faults a client recovers from without help: everything but an endless stall with pings answered
+        /// (that one needs the client's staleness watchdog, which is what it tests).
+        public static let recoverable: [ConnectionFault] = [
+            .reset, .close(code: 1000), .close(code: 1001), .close(code: 1008), .stall(answerPings: true),
+            .stall(answerPings: false), .garbage(.invalidUTF8), .garbage(.invalidJSON), .garbage(.truncatedJSON),
+            .garbage(.oversize), .garbage(.binary), .garbage(.unknownEvent), .garbage(.missingFields),
+            .duplicate(count: 5), .reorder(count: 5), .serverShutdown(closeAfter: .seconds(1)),
+        ]
+    }
+
+    public var steps: [Step]
+    public var random: Random?
+
+    public init(steps: [Step] = [], random: Random? = nil) {
+        self.steps = steps
+        self.random = random
+    }
+
+    public var isEmpty: Bool { steps.isEmpty && random == nil }
+}
