@@ -3,7 +3,7 @@
 # Idempotent; safe to run before every build.
 set -euo pipefail
 
-packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client)
+packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client systemd util-linux)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -267,9 +267,9 @@ public final class CaptureMerger: @unchecked Sendable {
     }
 
     /// Per frame: detects the first frame of a connection's new link and asks whether anyone
-    /// covered the time it was away. If no other connection delivered anything during at least
-    /// the second half of that time (all down or all stalled together), nobody did: the capture
-    /// was blind, and each stream's next emit records a `disconnect` gap.
+    /// covered the time it was away. If no other connection read anything (processed or still
+    /// queued) during at least the second half of that time (all down or all stalled together),
+    /// nobody did: the capture was blind, and each stream's next emit records a `disconnect` gap.
     @inline(__always)
     private func noteArrival(_ receivedAt: Int64, from k: Int) {
         if k >= lastFrameAt.count {
@@ -284,7 +284,13 @@ public final class CaptureMerger: @unchecked Sendable {
             if away > 0 {
                 let quietSince = away + (receivedAt - away) / 2
                 var covered = false
-                for j in lastFrameAt.indices where j != k && lastFrameAt[j] > quietSince { covered = true }
+                // A frame already read but still queued counts too: the merger may simply not have
+                // reached that ring yet.
+                for j in lastFrameAt.indices where j != k {
+                    if lastFrameAt[j] > quietSince || (j < rings.count && (rings[j].newest?.receivedAt ?? 0) > quietSince) {
+                        covered = true
+                    }
+                }
                 if !covered { outageEpoch &+= 1 }
             }
         }

@@ -63,6 +63,14 @@ public final class SPSCRing<Element>: @unchecked Sendable {
         return element
     }
 
+    /// The most recently pushed element still queued, without removing anything; consumer side
+    /// only. Safe because the producer never rewrites a slot the consumer has not passed.
+    public var newest: Element? {
+        let t = tail.load(ordering: .acquiring)
+        guard t != head.load(ordering: .relaxed) else { return nil }
+        return slots[(t &- 1) & mask]
+    }
+
     /// Elements currently queued; exact only on the consumer side, an estimate elsewhere.
     public var count: Int {
         tail.load(ordering: .acquiring) &- head.load(ordering: .acquiring)

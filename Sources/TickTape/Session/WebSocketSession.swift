@@ -206,7 +206,13 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
                 }
             }
         }
+        // The bootstrap's timeout covers TCP only; TLS and the upgrade must finish in time too,
+        // or a server that accepts and then says nothing would hold the slot forever.
+        let handshakeDeadline = eventLoop.scheduleTask(in: connectTimeout) {
+            created.channel?.close(promise: nil)
+        }
         future.flatMap { $0 }.hop(to: eventLoop).whenComplete { [self] result in
+            handshakeDeadline.cancel()
             let reason: String
             switch result {
             case .success(true):

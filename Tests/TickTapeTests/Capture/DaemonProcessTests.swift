@@ -63,7 +63,7 @@ import TickTapeSimulator
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         let log = dir.path + "/daemon.log"
         let daemon = try Self.launch(try Self.binary("ticktaped"), ["--config", configPath], log: log)
-        defer { if daemon.isRunning { daemon.interrupt() } }
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
 
         let captureDir = dir.path + "/data/btcusdt-book"
         let captured = await eventually(timeout: .seconds(20)) { ((try? readCaptureLines(captureDir)) ?? []).count > 500 }
@@ -99,7 +99,7 @@ import TickTapeSimulator
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
         let log = dir.path + "/daemon.log"
         let daemon = try Self.launch(try Self.binary("ticktaped"), ["--config", configPath], log: log)
-        defer { if daemon.isRunning { daemon.interrupt() } }
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         let saidSo = await eventually(timeout: .seconds(15)) {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("connect failed")
         }

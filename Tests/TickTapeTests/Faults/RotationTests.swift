@@ -8,11 +8,11 @@ import TickTapeSimulator
 extension FaultTests {
 @Suite(.serialized) struct RotationTests {
     /// One connection only, so nothing else can cover for a rotation: the server cuts every
-    /// session at 3 s, the client rotates at 1–1.5 s, and over 9 s every message the exchange
+    /// session at 5 s, the client rotates at 1–1.5 s, and over 9 s every message the exchange
     /// produced is in the file.
     @Test func aSingleConnectionRotatesManyTimesWithZeroGap() async throws {
         let h = try await FaultHarness(
-            connections: 1, lifetime: .seconds(3),
+            connections: 1, lifetime: .seconds(5),
             captureSettings: """
                 max_connection_age = "1500ms"
                 max_connection_age_jitter = "500ms"

@@ -74,6 +74,7 @@ import Glibc
             let started = WallClock.realtimeNanos()
             let offset = DurabilityRig.logText(log).utf8.count
             let daemon = try DurabilityRig.launchDaemon(config: configPath, log: log)
+            defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
             let opened = await eventually(timeout: .seconds(20)) { openedSince(offset) }
             #expect(opened, "the daemon started writing")
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...1_500)))
@@ -89,6 +90,7 @@ import Glibc
         // A last, clean run recovers what the last kill left and shuts down sealing everything.
         let offset = DurabilityRig.logText(log).utf8.count
         let daemon = try DurabilityRig.launchDaemon(config: configPath, log: log)
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         #expect(await eventually(timeout: .seconds(20)) { openedSince(offset) })
         try await Task.sleep(for: .milliseconds(500))
         daemon.terminate()

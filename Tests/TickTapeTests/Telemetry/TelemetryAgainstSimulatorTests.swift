@@ -61,7 +61,10 @@ import TickTapeSimulator
             let c = s.connections.sorted { $0.connection < $1.connection }
             try #require(c.count == 3)
             let share0 = try #require(c[0].winShareTotal)
-            #expect(share0 > 0.9, "connection 0 (no delay) wins nearly every race: \(share0)")
+            // 0.99 on a quiet machine; each event-loop stall longer than 500 µs lets the sockets
+            // be read in any order, so on a 2-CPU host shared with builds it drops to ~0.9.
+            #expect(share0 > 0.8, "connection 0 (no delay) wins nearly every race: \(share0)")
+            #expect(share0 > (c[1].winShareTotal ?? 1) + (c[2].winShareTotal ?? 1))
             #expect((c[2].winShareTotal ?? 1) < 0.1, "connection 2 (+500 µs) seldom wins")
             let lag2 = try #require(c[2].lag.cumulative.p50)
             let lag1 = try #require(c[1].lag.cumulative.p50)
