@@ -22,7 +22,7 @@ run: release
 ## Run every test (unit, simulator, end-to-end, ~30 s of fuzzing per parser, then the daemon under systemd).
 test: bootstrap
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --no-parallel
 	scripts/fuzz.sh --short
 	@$(MAKE) --no-print-directory test-systemd
 

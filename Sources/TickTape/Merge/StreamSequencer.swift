@@ -35,7 +35,7 @@ public final class StreamSequencer {
     public private(set) var missingIDs: Int64 = 0
     /// After a ``SequenceDecision/duplicate``: the receive stamp of the copy that won, or 0
     /// when it is no longer remembered. Telemetry turns it into the loser's lag.
-    public private(set) var winnerReceivedAt: Int64 = 0
+    @exclusivity(unchecked) public private(set) var winnerReceivedAt: Int64 = 0
     /// Slot assigned by the capture's telemetry (arrivals sidecar stream index); -1 until seen.
     var telemetrySlot = -1
     /// The capture's outage epoch when this stream last emitted; a different epoch at the next

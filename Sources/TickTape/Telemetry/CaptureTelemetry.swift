@@ -17,6 +17,11 @@ public final class CaptureTelemetry: @unchecked Sendable {
 
     // Merger thread only.
     private var active: TelemetryWindow
+    /// The active window's buffers, cached as trivial values so the per-message path touches
+    /// no reference count and no exclusivity-checked class property.
+    @exclusivity(unchecked) private var hotSlots: UnsafeMutablePointer<ConnectionFigures>
+    @exclusivity(unchecked) private var hotCount = 0
+    @exclusivity(unchecked) private var hotMerged: UnsafeMutablePointer<MergedFigures>
     private var statistics: [ConnectionStatistics?] = []
     private var rings: [SPSCRing<InboundFrame>?] = []
     private var capture: CaptureStatistics?
@@ -27,7 +32,10 @@ public final class CaptureTelemetry: @unchecked Sendable {
         self.name = name
         self.ringCapacity = ringCapacity
         self.intervalNanos = max(interval.nanoseconds, 1_000_000)
-        self.active = TelemetryWindow()
+        let first = TelemetryWindow()
+        self.active = first
+        self.hotSlots = first.slots
+        self.hotMerged = first.merged
         self.exchange = WindowExchange(spare: TelemetryWindow())
         self.accumulator = TelemetryAccumulator(name: name, ringCapacity: ringCapacity)
         self.arrivals = arrivals
@@ -53,6 +61,13 @@ public final class CaptureTelemetry: @unchecked Sendable {
         statistics[slot] = stats
         rings[slot] = ring
         active.ensureConnections(statistics.count)
+        cacheActive()
+    }
+
+    private func cacheActive() {
+        hotSlots = active.slots
+        hotCount = active.count
+        hotMerged = active.merged
     }
 
     /// A connection left: its slot stops being reported.
@@ -70,23 +85,22 @@ public final class CaptureTelemetry: @unchecked Sendable {
         _ frame: ScannedFrame, id: Int64, receivedAt: Int64, connection slot: Int,
         decision: SequenceDecision, stream: StreamSequencer
     ) {
-        let window = active
-        guard slot < window.connections.count else { return }
-        let connection = window.connections[slot]
+        guard slot < hotCount else { return }
+        let connection = hotSlots + slot
         var won = false
         if case .emit = decision { won = true }
         if let e = frame.eventTime {
             let latency = Self.latencyMicros(receivedAt: receivedAt, exchangeTime: e)
-            connection.latencyEvent.record(latency)
-            if won { window.mergedEvent.record(latency) }
+            connection.pointee.latencyEvent.record(latency)
+            if won { hotMerged.pointee.event.record(latency) }
         }
         if let t = frame.transactionTime {
             let latency = Self.latencyMicros(receivedAt: receivedAt, exchangeTime: t)
-            connection.latencyTransaction.record(latency)
-            if won { window.mergedTransaction.record(latency) }
+            connection.pointee.latencyTransaction.record(latency)
+            if won { hotMerged.pointee.transaction.record(latency) }
         }
         if case .duplicate = decision, stream.winnerReceivedAt != 0 {
-            connection.lag.record(receivedAt &- stream.winnerReceivedAt)
+            connection.pointee.lag.record(receivedAt &- stream.winnerReceivedAt)
         }
         if let arrivals {
             if stream.telemetrySlot < 0 { stream.telemetrySlot = arrivals.register(stream: stream.name) }
@@ -99,10 +113,9 @@ public final class CaptureTelemetry: @unchecked Sendable {
     /// Notes a ring's depth as seen by a poll (once per poll, not per message).
     @inline(__always)
     func observe(ringDepth: Int, connection slot: Int) {
-        let window = active
-        guard slot < window.connections.count else { return }
-        let connection = window.connections[slot]
-        if ringDepth > connection.ringDepthMax { connection.ringDepthMax = ringDepth }
+        guard slot < hotCount else { return }
+        let connection = hotSlots + slot
+        if ringDepth > connection.pointee.ringDepthMax { connection.pointee.ringDepthMax = ringDepth }
     }
 
     /// Closes the window when the interval has passed and the reporter has returned the spare.
@@ -112,9 +125,9 @@ public final class CaptureTelemetry: @unchecked Sendable {
         closing.endedAt = now
         closing.endedAtWall = WallClock.realtimeNanos()
         closing.ensureConnections(statistics.count)
-        for (slot, connection) in closing.connections.enumerated() {
-            connection.counters = slot < statistics.count ? statistics[slot]?.snapshot : nil
-            connection.ring = slot < rings.count ? rings[slot] : nil
+        for slot in 0..<closing.count {
+            closing.counters[slot] = slot < statistics.count ? statistics[slot]?.snapshot : nil
+            closing.rings[slot] = slot < rings.count ? rings[slot] : nil
         }
         if let capture {
             closing.emittedTotal = capture.emitted.load(ordering: .relaxed)
@@ -126,6 +139,7 @@ public final class CaptureTelemetry: @unchecked Sendable {
             fresh.ensureConnections(connectionCount)
             fresh.startedAt = now
         }
+        cacheActive()
         nextRollAt = now + intervalNanos
         arrivals?.handOver()
     }

@@ -9,7 +9,7 @@ final class TelemetryAccumulator: @unchecked Sendable {
     let ringCapacity: Int
     private var mergedEvent = SignedHistogram(limit: TelemetryLimits.latencyMicros)
     private var mergedTransaction = SignedHistogram(limit: TelemetryLimits.latencyMicros)
-    private var connections: [ConnectionWindow] = []
+    private var connections: [ConnectionFigures] = []
     private var previous: [ConnectionStatistics.Snapshot?] = []
     /// When each slot's current connection was first seen up (`CLOCK_REALTIME` ns).
     private var upSince: [Int64?] = []
@@ -27,10 +27,11 @@ final class TelemetryAccumulator: @unchecked Sendable {
         _ w: TelemetryWindow, config: TelemetryConfig, wallNow: Int64
     ) -> (snapshot: CaptureTelemetrySnapshot, raised: [TelemetryAlarm], cleared: [TelemetryAlarm]) {
         windows += 1
-        mergedEvent.add(w.mergedEvent)
-        mergedTransaction.add(w.mergedTransaction)
-        while connections.count < w.connections.count {
-            connections.append(ConnectionWindow())
+        let merged = w.merged.pointee
+        mergedEvent.add(merged.event)
+        mergedTransaction.add(merged.transaction)
+        while connections.count < w.count {
+            connections.append(ConnectionFigures())
             previous.append(nil)
             upSince.append(nil)
         }
@@ -38,10 +39,11 @@ final class TelemetryAccumulator: @unchecked Sendable {
         let emitted = w.emittedTotal - previousEmitted
         previousEmitted = w.emittedTotal
         var winsTotal = 0
-        for c in w.connections { winsTotal += c.counters?.wins ?? 0 }
+        for c in w.counters { winsTotal += c?.wins ?? 0 }
         var list: [ConnectionTelemetrySnapshot] = []
-        for (k, c) in w.connections.enumerated() {
-            guard let totals = c.counters else {
+        for k in 0..<w.count {
+            let c = w.slots[k]
+            guard let totals = w.counters[k] else {
                 previous[k] = nil
                 upSince[k] = nil
                 continue
@@ -53,10 +55,8 @@ final class TelemetryAccumulator: @unchecked Sendable {
             } else if upSince[k] == nil || totals.connects != previous[k]?.connects {
                 upSince[k] = wallNow - (w.endedAt - w.startedAt)
             }
+            connections[k].add(c)
             let cumulative = connections[k]
-            cumulative.latencyEvent.add(c.latencyEvent)
-            cumulative.latencyTransaction.add(c.latencyTransaction)
-            cumulative.lag.add(c.lag)
             // A new statistics object (the connection was re-added) starts from zero.
             let before = previous[k].flatMap { $0.wins <= totals.wins && $0.framesReceived <= totals.framesReceived ? $0 : nil }
             previous[k] = totals
@@ -74,7 +74,7 @@ final class TelemetryAccumulator: @unchecked Sendable {
                     winShare: emitted > 0 ? Double(wins) / Double(emitted) : nil,
                     winShareTotal: winsTotal > 0 ? Double(totals.wins) / Double(winsTotal) : nil,
                     totals: totals,
-                    ringDepth: c.ring?.count ?? 0,
+                    ringDepth: w.rings[k]?.count ?? 0,
                     ringDepthMax: c.ringDepthMax,
                     ringCapacity: ringCapacity,
                     pingRoundTripNanos: totals.pongs > 0 ? totals.pingRoundTripNanos : nil,
@@ -87,8 +87,8 @@ final class TelemetryAccumulator: @unchecked Sendable {
             capture: name, windows: windows, windowSeconds: seconds, windowEndedAt: w.endedAtWall,
             messages: emitted, messagesPerSecond: Double(emitted) / seconds,
             emittedTotal: w.emittedTotal, lateMessagesTotal: w.lateMessagesTotal, gapsTotal: w.gapsTotal,
-            mergedEvent: FigureSummary(window: w.mergedEvent.summary, cumulative: mergedEvent.summary),
-            mergedTransaction: FigureSummary(window: w.mergedTransaction.summary, cumulative: mergedTransaction.summary),
+            mergedEvent: FigureSummary(window: merged.event.summary, cumulative: mergedEvent.summary),
+            mergedTransaction: FigureSummary(window: merged.transaction.summary, cumulative: mergedTransaction.summary),
             connections: list, alarms: [])
         let (raised, cleared) = alarms.evaluate(snapshot, config: config)
         snapshot.alarms = alarms.standing

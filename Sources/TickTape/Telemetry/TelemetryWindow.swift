@@ -3,14 +3,19 @@
 ///
 /// Two windows exist per capture and trade places every interval: the merger records into
 /// one while the reporter summarises and resets the other. Neither is ever copied, so the
-/// swap costs two pointer moves and the merger never waits.
-final class TelemetryWindow {
-    /// Merged stream (the winning copies): arrival minus `E`, µs.
-    var mergedEvent = SignedHistogram(limit: TelemetryLimits.latencyMicros)
-    /// Merged stream: arrival minus `T`, µs.
-    var mergedTransaction = SignedHistogram(limit: TelemetryLimits.latencyMicros)
-    /// By connection slot (``ConnectionStatistics/index``).
-    var connections: [ConnectionWindow] = []
+/// swap costs two pointer moves and the merger never waits. The histograms live in manually
+/// allocated buffers that the merger reaches through raw pointers (see ``ConnectionFigures``).
+final class TelemetryWindow: @unchecked Sendable {
+    /// Merged stream (the winning copies).
+    let merged: UnsafeMutablePointer<MergedFigures>
+    /// By connection slot (``ConnectionStatistics/index``), `count` of them.
+    private(set) var slots: UnsafeMutablePointer<ConnectionFigures>
+    private(set) var count = 0
+    private var capacity = 0
+    /// Counters as they stood when the window closed, by slot (nil: the connection had left).
+    var counters: [ConnectionStatistics.Snapshot?] = []
+    /// Each slot's ring, for its current depth (reporter side).
+    var rings: [SPSCRing<InboundFrame>?] = []
     /// `CLOCK_MONOTONIC` ns at the window's start and end.
     var startedAt: Int64 = 0
     var endedAt: Int64 = 0
@@ -21,15 +26,42 @@ final class TelemetryWindow {
     var lateMessagesTotal = 0
     var gapsTotal = 0
 
-    /// Makes sure slots `0..<count` exist. Allocates only when connections were added, and
-    /// only on a window the caller owns.
-    func ensureConnections(_ count: Int) {
-        while connections.count < count { connections.append(ConnectionWindow()) }
+    init() {
+        merged = .allocate(capacity: 1)
+        merged.initialize(to: MergedFigures())
+        slots = .allocate(capacity: 0)
+    }
+
+    deinit {
+        merged.deinitialize(count: 1)
+        merged.deallocate()
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    /// Makes sure slots `0..<n` exist. Allocates only when connections were added, and only
+    /// on a window the caller owns (never while the merger records into another thread's view).
+    func ensureConnections(_ n: Int) {
+        if n > capacity {
+            let grown = UnsafeMutablePointer<ConnectionFigures>.allocate(capacity: n)
+            grown.moveInitialize(from: slots, count: count)
+            slots.deallocate()
+            slots = grown
+            capacity = n
+        }
+        while count < n {
+            (slots + count).initialize(to: ConnectionFigures())
+            count += 1
+        }
+        while counters.count < n {
+            counters.append(nil)
+            rings.append(nil)
+        }
     }
 
     func reset() {
-        mergedEvent.reset()
-        mergedTransaction.reset()
-        for c in connections { c.reset() }
+        merged.pointee.reset()
+        for k in 0..<count { slots[k].reset() }
+        for k in counters.indices { counters[k] = nil }
     }
 }

@@ -18,7 +18,11 @@ struct TemporaryDirectory {
 }
 
 /// Builds a configuration through the real parser, the way an operator would write it.
-func makeConfig(dataDir: String, storage: String = "", engine: String = "", captures: String) throws -> TickTapeConfig {
+/// The metrics endpoint is off unless a test asks for it: parallel engines would all want 9464.
+func makeConfig(
+    dataDir: String, storage: String = "", engine: String = "", telemetry: String = "listen = \"off\"",
+    captures: String
+) throws -> TickTapeConfig {
     let text = """
         data_dir = "\(dataDir)"
         log_level = "warning"
@@ -26,6 +30,8 @@ func makeConfig(dataDir: String, storage: String = "", engine: String = "", capt
         \(engine)
         [storage]
         \(storage)
+        [telemetry]
+        \(telemetry)
         \(captures)
         """
     return try TickTapeConfig.parse(text, file: "test.toml")
