@@ -39,7 +39,7 @@ done
 host_cgroup2_root >/dev/null || skip "no cgroup2 hierarchy on this host"
 
 work=$repo/.build/systemd-test
-PORT=18443  # not 9443: the config validator treats port 9443 as Binance spot, where /public does not exist
+PORT=18443
 DATA=/var/lib/ticktape
 CONF=/etc/ticktape/ticktape.toml
 TRIGGER=$DATA/hang-merger.trigger
