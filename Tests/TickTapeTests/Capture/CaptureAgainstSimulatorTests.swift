@@ -126,19 +126,7 @@ import TickTapeSimulator
 
     /// The frames of the recording fixture, in order (REST snapshot lines skipped).
     static func recordingFrames() throws -> [String] {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures/usdm_btcusdt_head", withExtension: "gz"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "gzip -dc '\(url.path)'"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
-            guard let (_, frame) = splitLine(String(line)), frame.hasPrefix("{\"stream\"") else { return nil }
-            return frame
-        }
+        try recordedLines().map(\.1)
     }
 
     @Test(arguments: [1, 3])

@@ -58,15 +58,7 @@ final class TelemetryFeed {
 /// The recording fixture as `(receive ns, frame)` pairs, REST snapshot lines skipped.
 func recordedLines() throws -> [(Int64, String)] {
     let url = try #require(Bundle.module.url(forResource: "Fixtures/usdm_btcusdt_head", withExtension: "gz"))
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", "gzip -dc '\(url.path)'"]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+    return String(decoding: try gunzip(url.path), as: UTF8.self).split(separator: "\n").compactMap { line in
         guard let (ns, frame) = splitLine(String(line)), frame.hasPrefix("{\"stream\"") else { return nil }
         return (ns, frame)
     }
