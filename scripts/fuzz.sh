@@ -50,7 +50,8 @@ for t in "${targets[@]}"; do
         build frames Fuzz/FrameScannerFuzzer.swift Sources/TickTape/Exchange/FrameScanner.swift \
             Sources/TickTape/Exchange/SequenceRule.swift Sources/TickTape/Exchange/UTF8Validation.swift ;;
     config)
-        build config Fuzz/ConfigParserFuzzer.swift Sources/TickTape/Config/*.swift ;;
+        build config Fuzz/ConfigParserFuzzer.swift Sources/TickTape/Config/*.swift \
+            Sources/TickTape/Storage/RetentionPolicy.swift Sources/TickTape/Support/WallClock.swift ;;
     *) echo "fuzz: unknown target $t (frames | config)" >&2; exit 2 ;;
     esac
     corpus="$out/corpus-$t"
