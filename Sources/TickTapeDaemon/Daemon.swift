@@ -37,11 +37,13 @@ public final class Daemon: Sendable {
         self.state = Mutex(State(config: config))
     }
 
-    /// Runs until SIGTERM/SIGINT; returns after a clean drain.
-    public func run() async throws {
+    /// Runs until SIGTERM/SIGINT; returns after a clean drain. Pass the process's
+    /// ``SignalStream`` if it was created earlier (it should be: a signal that arrives before
+    /// the handlers exist would kill the process instead of draining it).
+    public func run(signals: SignalStream? = nil) async throws {
         let started = ContinuousClock.now
+        let signals = signals ?? SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
         try engine.start()
-        let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.reportReadiness(started: started) }
             group.addTask { await self.statusLoop() }

@@ -19,6 +19,8 @@ struct TickTapeDaemonCommand: AsyncParsableCommand {
     var config: String = "/etc/ticktape/ticktape.toml"
 
     func run() async throws {
+        // First thing: from here on SIGTERM/SIGINT/SIGHUP are events, never the default action.
+        let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
         let loaded: TickTapeConfig
         do {
             loaded = try TickTapeConfig.load(path: config)
@@ -37,7 +39,7 @@ struct TickTapeDaemonCommand: AsyncParsableCommand {
         let daemon: Daemon
         do {
             daemon = try Daemon(config: loaded, configPath: config, logLevel: level, logger: logger)
-            try await daemon.run()
+            try await daemon.run(signals: signals)
         } catch {
             logger.critical("cannot run", metadata: ["error": "\(error)"])
             throw ExitCode(1)
