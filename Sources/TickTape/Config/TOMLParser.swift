@@ -723,7 +723,7 @@ struct TOMLParser {
         case UInt8(ascii: "u"): digitCount = 4
         case UInt8(ascii: "U"): digitCount = 8
         default:
-            throw error("invalid escape '\\\(Self.describeByte(code))' (valid: \\\" \\\\ \\b \\f \\n \\r \\t \\uXXXX \\UXXXXXXXX)")
+            throw error("invalid escape '\\\(Self.describeByte(code))' (valid: \\\" \\\\ \\b \\f \\n \\r \\t \\u + 4 hex digits, \\U + 8 hex digits)")
         }
         var scalarValue: UInt32 = 0
         for offset in 0..<digitCount {
