@@ -38,6 +38,45 @@ done
 [ -x /lib/systemd/systemd ] || skip "/lib/systemd/systemd is not installed (apt-get install systemd)"
 host_cgroup2_root >/dev/null || skip "no cgroup2 hierarchy on this host"
 
+# The namespace mounts fresh file systems over /tmp, /var/tmp, /run, /var/log and the unit's
+# folders, and overlays /etc, /var and /usr/local: a checkout below one of those would vanish
+# from inside it (or could not hold the overlays' scratch space). Then the binaries are built
+# here and the harness runs from a copy under /srv, which is removed afterwards; failure logs
+# are copied back.
+case "$repo/" in
+    /tmp/* | /run/* | /var/* | /etc/* | /usr/local/*)
+        if [ -z "$bin_dir" ]; then
+            echo "   building: swift build -c release --static-swift-stdlib"
+            mkdir -p "$repo/.build"
+            if ! (cd "$repo" && swift build -c release --static-swift-stdlib >"$repo/.build/systemd-test-build.log" 2>&1); then
+                grep -E 'error:' "$repo/.build/systemd-test-build.log" | head -10 | sed 's/^/      /'
+                echo "FAIL  build                      swift build -c release --static-swift-stdlib failed"
+                echo "0 passed, 1 failed"
+                exit 1
+            fi
+            bin_dir=$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)
+        fi
+        mkdir -p /srv
+        copy=$(mktemp -d /srv/ticktape-systemd-test.XXXXXX)
+        mkdir -p "$copy/bin" "$copy/Tests"
+        cp -a "$repo/Tests/systemd" "$copy/Tests/"
+        cp -a "$repo/scripts" "$repo/deploy" "$repo/etc" "$repo/docs" "$repo/README.md" "$copy/"
+        cp "$bin_dir/ticktaped" "$bin_dir/ticktape" "$copy/bin/"
+        echo "   checkout is below a path the namespace replaces; running from $copy"
+        rc=0
+        extra=()
+        [ "$keep" -eq 1 ] && extra+=(--keep)
+        "$copy/Tests/systemd/run.sh" --bin-dir "$copy/bin" "${extra[@]}" || rc=$?
+        if [ -d "$copy/.build/systemd-test" ]; then
+            mkdir -p "$repo/.build"
+            rm -rf "$repo/.build/systemd-test"
+            cp -a "$copy/.build/systemd-test" "$repo/.build/" 2>/dev/null || true
+        fi
+        rm -rf "$copy"
+        exit $rc
+        ;;
+esac
+
 work=$repo/.build/systemd-test
 PORT=18443
 DATA=/var/lib/ticktape
