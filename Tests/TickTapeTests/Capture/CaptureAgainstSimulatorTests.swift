@@ -6,12 +6,6 @@ import TickTapeSimulator
 
 /// End-to-end: the real engine against the real simulator over loopback sockets.
 @Suite(.serialized) struct CaptureAgainstSimulatorTests {
-    /// The bookTicker `u` of a frame.
-    static func updateID(_ frame: String) -> Int64? {
-        let bytes = Array(frame.utf8)
-        return bytes.withUnsafeBytes { FrameScanner.scan($0).updateID }
-    }
-
     static func captureBlock(name: String, url: String, connections: Int, extra: String = "") -> String {
         """
         [[capture]]
@@ -55,13 +49,8 @@ import TickTapeSimulator
         #expect(sentAll)
 
         // What each connection delivered, from the simulator's own send log.
-        var union = Set<Int64>()
-        var perConnection: [Int] = []
-        for k in 0..<4 {
-            let sent = simulator.sentMessages(connection: k)
-            perConnection.append(sent.count)
-            for index in sent { union.insert(Self.updateID(simulator.frame(message: index, combined: true))!) }
-        }
+        let union = deliveredIDs(simulator, connections: 0..<4)
+        let perConnection = (0..<4).map { simulator.sentMessages(connection: $0).count }
         #expect(perConnection.allSatisfy { $0 > total * 9 / 10 && $0 < total }, "every connection dropped some: \(perConnection)")
 
         let lines = try readCaptureLines("\(dir.path)/book")
@@ -69,7 +58,7 @@ import TickTapeSimulator
         for line in lines {
             let (_, frame) = try #require(splitLine(line))
             #expect(try JSONSerialization.jsonObject(with: Data(frame.utf8)) is [String: Any])
-            ids.append(try #require(Self.updateID(frame)))
+            ids.append(try #require(updateID(frame)))
         }
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 }, "strictly increasing per symbol")
         let captured = Set(ids)
@@ -109,14 +98,9 @@ import TickTapeSimulator
         #expect(continued)
         #expect(capture.sessions[0].statistics.disconnects.load(ordering: .relaxed) >= 1)
         #expect(winsAfter > 0)
-        let ids = try readCaptureLines("\(dir.path)/book").map { Self.updateID(splitLine($0)!.1)! }
+        let ids = try capturedIDs("\(dir.path)/book")
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
-        var union = Set<Int64>()
-        for k in 0..<2 {
-            for index in simulator.sentMessages(connection: k) {
-                union.insert(Self.updateID(simulator.frame(message: index, combined: false))!)
-            }
-        }
+        let union = deliveredIDs(simulator, connections: 0..<2)
         let late = capture.merger.statistics.lateMessages.load(ordering: .relaxed)
         // A reset may destroy bytes in flight on that one socket; those never reached us and
         // the other connection carried them. Everything we did receive is in the file.

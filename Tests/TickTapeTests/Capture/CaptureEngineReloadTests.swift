@@ -6,12 +6,6 @@ import TickTapeSimulator
 
 /// Reload applied to a running engine against the simulator.
 @Suite(.serialized) struct CaptureEngineReloadTests {
-    static func ids(_ dir: String) throws -> [Int64] {
-        try readCaptureLines(dir).map { line in
-            Array(splitLine(line)!.1.utf8).withUnsafeBytes { FrameScanner.scan($0).updateID! }
-        }
-    }
-
     static func config(_ dir: String, _ port: Int, captures: [(String, Int)], flush: String = "10ms") throws -> TickTapeConfig {
         try makeConfig(
             dataDir: dir, storage: "flush_interval = \"\(flush)\"",
@@ -58,22 +52,14 @@ import TickTapeSimulator
 
         // Capture a ran through three reloads: strictly increasing, and nothing any of its
         // connections delivered is missing except counted late copies.
-        let ids = try Self.ids(dir.path + "/a")
+        let ids = try capturedIDs(dir.path + "/a")
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
         let first = try #require(ids.first)
         let last = try #require(ids.last)
-        var expected = Set<Int64>()
-        for k in 0..<8 {
-            for index in simulator.sentMessages(connection: k) {
-                let id = Array(simulator.frame(message: index, combined: true).utf8).withUnsafeBytes {
-                    FrameScanner.scan($0).updateID!
-                }
-                if id >= first && id <= last { expected.insert(id) }
-            }
-        }
+        let expected = deliveredIDs(simulator, connections: 0..<8).filter { $0 >= first && $0 <= last }
         let late = a.merger.statistics.lateMessages.load(ordering: .relaxed)
         #expect(expected.subtracting(Set(ids)).count <= late, "no message lost across the reloads")
-        #expect(try Self.ids(dir.path + "/c").count > 100, "the added capture captured")
+        #expect(try capturedIDs(dir.path + "/c").count > 100, "the added capture captured")
         let bFiles = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/b")
         #expect(allSegmentsSealed(bFiles), "the removed capture's files were closed and sealed: \(bFiles)")
     }

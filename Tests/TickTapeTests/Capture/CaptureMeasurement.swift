@@ -49,16 +49,8 @@ struct CaptureMeasurement {
         await engine.stop()
         try await simulator.stop()
 
-        var union = Set<Int64>()
-        for k in 0..<4 {
-            for index in simulator.sentMessages(connection: k) {
-                let frame = simulator.frame(message: index, combined: true)
-                union.insert(Array(frame.utf8).withUnsafeBytes { FrameScanner.scan($0).updateID! })
-            }
-        }
-        let ids = try readCaptureLines("\(dir.path)/m").map { line in
-            Array(splitLine(line)!.1.utf8).withUnsafeBytes { FrameScanner.scan($0).updateID! }
-        }
+        let union = deliveredIDs(simulator, connections: 0..<4)
+        let ids = try capturedIDs("\(dir.path)/m")
         let captured = Set(ids)
         let late = capture.merger.statistics.lateMessages.load(ordering: .relaxed)
         let missing = union.subtracting(captured).count

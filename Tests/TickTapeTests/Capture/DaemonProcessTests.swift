@@ -75,12 +75,7 @@ import TickTapeSimulator
         #expect(daemon.terminationStatus == 0)
         let files = try FileManager.default.contentsOfDirectory(atPath: captureDir)
         #expect(allSegmentsSealed(files), "every segment closed and sealed: \(files)")
-        let lines = try readCaptureLines(captureDir)
-        let ids = lines.map { line -> Int64 in
-            let frame = splitLine(line)!.1
-            return Array(frame.utf8).withUnsafeBytes { FrameScanner.scan($0).updateID ?? -1 }
-        }
-        #expect(ids.allSatisfy { $0 >= 0 }, "every line parses back")
+        let ids = try capturedIDs(captureDir)  // requires every line to parse back
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(text.contains("connected"))

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TickTapeSimulator
 
 @testable import TickTape
 
@@ -95,4 +96,28 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () throws -> Bool
         try? await Task.sleep(for: .milliseconds(50))
     }
     return try condition()
+}
+
+/// The bookTicker `u` of a frame, read with the engine's own scanner.
+func updateID(_ frame: String) -> Int64? {
+    Array(frame.utf8).withUnsafeBytes { FrameScanner.scan($0).updateID }
+}
+
+/// The update ids of every line captured under `directory`, in file order.
+func capturedIDs(_ directory: String) throws -> [Int64] {
+    try readCaptureLines(directory).map { line in
+        let frame = try #require(splitLine(line)).1
+        return try #require(updateID(frame), "line without an update id: \(line.prefix(120))")
+    }
+}
+
+/// The update ids the simulator wrote to connections `connections`, from its own send log.
+func deliveredIDs(_ simulator: ExchangeSimulator, connections: Range<Int>) -> Set<Int64> {
+    var ids = Set<Int64>()
+    for k in connections {
+        for index in simulator.sentMessages(connection: k) {
+            if let id = updateID(simulator.frame(message: index, combined: true)) { ids.insert(id) }
+        }
+    }
+    return ids
 }
