@@ -409,6 +409,9 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     }
 
     private func replacementOpened(_ link: (any Channel)?) {
+        // The upgrade's completion runs after the reads that came with the 101 response: when
+        // the stream needs no SUBSCRIBE, its first frame may already have promoted this link.
+        if let link, link === channel, state == .open { return }
         guard let link, link === replacement, state == .open else {
             link?.close(promise: nil)
             return

@@ -6,7 +6,7 @@ import TickTapeSimulator
 
 /// Make-before-break rotation with Binance's 24 h lifetime scaled to seconds.
 extension FaultTests {
-@Suite(.serialized, .disabled("known intermittent failure (issue 6, open): about one run in three a link closes without a close frame during make-before-break rotation, counted as 1 disconnect with a gap of a few ids; disabled until that is found so CI measures what works")) struct RotationTests {
+@Suite(.serialized) struct RotationTests {
     /// One connection only, so nothing else can cover for a rotation: the server cuts every
     /// session at 5 s, the client rotates at 1–1.5 s, and over 9 s every message the exchange
     /// produced is in the file.

@@ -41,7 +41,8 @@ func makeConfig(
 /// A logger that prints warnings and above, so failing tests show why.
 let testLogger: Logger = {
     var l = Logger(label: "ticktape.test")
-    l.logLevel = .warning
+    // `TICKTAPE_TEST_LOG=info` (or debug, trace) to see the engine's story while a test fails.
+    l.logLevel = ProcessInfo.processInfo.environment["TICKTAPE_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     return l
 }()
 
