@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= etc/ticktape.toml
 PREFIX ?= /usr/local
 
-.PHONY: bootstrap build release run test test-systemd install clean
+.PHONY: bootstrap build release run test test-systemd install clean bench-micro
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -35,6 +35,13 @@ test-systemd: bootstrap
 ## and DESTDIR, never overwrites /etc/ticktape/ticktape.toml).
 install: bootstrap
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh
+
+## Hot-path microbenchmarks (package-benchmark, Benchmarks/HotPath; never part of `make test` or CI).
+## Extra arguments through BENCH_ARGS, e.g. `make bench-micro BENCH_ARGS="baseline compare main"`
+## or `BENCH_ARGS="baseline update main"`; `BENCH_ARGS="--filter Merger.*"` runs a subset.
+bench-micro:
+	TICKTAPE_BENCHMARKS=1 swift package --scratch-path .build-bench --allow-writing-to-package-directory \
+		benchmark $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

@@ -91,3 +91,24 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Microbenchmarks (issue #7): `make bench-micro`, or
+// `TICKTAPE_BENCHMARKS=1 swift package --scratch-path .build-bench benchmark`.
+// Only with TICKTAPE_BENCHMARKS set, so CI and `make test` never fetch or build the
+// benchmark package. The target sits in this package so it can reach `package` symbols.
+if Context.environment["TICKTAPE_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "HotPathBenchmarks",
+            dependencies: [
+                "TickTape",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/HotPath",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}

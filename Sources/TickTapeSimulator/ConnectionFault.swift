@@ -21,6 +21,9 @@ public enum ConnectionFault: Sendable, Equatable {
     case reorder(count: Int)
     /// Send Binance's `serverShutdown` event, then close with 1001 after `closeAfter`.
     case serverShutdown(closeAfter: Duration)
+    /// Stop sending one stream while it stays subscribed (LIST still names it), as when the
+    /// exchange silently loses a subscription: only a per-stream watchdog can notice.
+    case muteStream(String)
 }
 
 /// The kinds of bad frame ``ConnectionFault/garbage(_:)`` sends.

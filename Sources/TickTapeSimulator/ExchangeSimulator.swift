@@ -275,6 +275,41 @@ public final class ExchangeSimulator: Sendable {
         }
     }
 
+    /// Writes the first-send log (``SimulatorConfiguration/recordsFirstSendTimes``) to `path`; call it after
+    /// ``stop()`` so no pump is still sending. Returns the number of message indices written.
+    ///
+    /// Format, little-endian, columnar so a reader can map each column as one array:
+    /// the 8 bytes `TTSEND01`, `u64` count `n`, then `n × u64` update id (`u` of a synthetic message, `0` for a
+    /// recording), `n × i64` due time (Unix ns: the schedule's time base plus the message's offset),
+    /// `n × i64` first send time (Unix ns, `0` = never sent), `n × u8` copies sent over all connections.
+    /// Message `i` of the schedule is entry `i`. Times are `CLOCK_REALTIME`, taken once per pump batch just
+    /// before the batch's write.
+    @discardableResult
+    public func writeSendLog(to path: String) throws -> Int {
+        guard let firstSends = self.core.firstSends else { throw SimulatorError.sendLogNotRecorded }
+        let log = firstSends.snapshot
+        let count = log.firstNanos.count
+        let schedule = self.core.schedule
+        let base = self.core.clock?.wallClockNanos ?? 0
+        var bytes = [UInt8](repeating: 0, count: 16 + count * 25)
+        bytes.withUnsafeMutableBytes { out in
+            for (offset, byte) in "TTSEND01".utf8.enumerated() { out[offset] = byte }
+            out.storeBytes(of: UInt64(count).littleEndian, toByteOffset: 8, as: UInt64.self)
+            for index in 0..<count {
+                let id = schedule.syntheticUpdateID(index) ?? 0
+                out.storeBytes(of: id.littleEndian, toByteOffset: 16 + index * 8, as: UInt64.self)
+                let due = base &+ schedule.dueOffset(index)
+                out.storeBytes(of: due.littleEndian, toByteOffset: 16 + count * 8 + index * 8, as: Int64.self)
+                out.storeBytes(
+                    of: log.firstNanos[index].littleEndian, toByteOffset: 16 + count * 16 + index * 8, as: Int64.self)
+                out[16 + count * 24 + index] = log.copies[index]
+            }
+        }
+        let data = Data(bytes)
+        try data.write(to: URL(fileURLWithPath: path))
+        return count
+    }
+
     /// Number of WebSocket sessions currently open.
     public var activeConnections: Int {
         self.core.activeSessionCount

@@ -78,6 +78,13 @@ final class MessageSchedule: Sendable {
         return self.count.map { min($0, index) } ?? index
     }
 
+    /// The sequence id (`u`) of synthetic message `index`; `nil` for a recording (its ids are in the frames).
+    func syntheticUpdateID(_ index: Int) -> UInt64? {
+        guard let synthetic = self.synthetic else { return nil }
+        let symbols = synthetic.symbols.count
+        return synthetic.updateID(symbolIndex: index % symbols, ordinal: UInt64(index / symbols))
+    }
+
     /// Stream (index into ``streamNames``) of message `index`.
     @inline(__always)
     func streamID(_ index: Int) -> Int {

@@ -35,6 +35,10 @@ public struct SimulatorConfiguration: Sendable {
     /// Whether ``ExchangeSimulator/sentMessages(connection:)`` is recorded. Long-running CLI sessions at high
     /// rates turn it off because the log grows by 8 bytes per message and connection.
     public var recordsSentMessages: Bool = true
+    /// Whether the earliest send time of every message over all connections is recorded, for
+    /// ``ExchangeSimulator/writeSendLog(to:)`` (the end-to-end benchmark's reference clock). Off by default;
+    /// costs 9 bytes per message index and one clock read per pump batch.
+    public var recordsFirstSendTimes: Bool = false
     /// How long a WebSocket session may live before the server closes it with 1001, like Binance's 24 h
     /// cut; `nil` keeps sessions forever. Tests scale it down to seconds.
     public var connectionLifetime: Duration?

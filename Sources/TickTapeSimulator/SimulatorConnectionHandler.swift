@@ -158,6 +158,8 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
             self.duplicatesLeft += max(0, count)
         case .reorder(let count):
             self.reordersLeft += max(0, count)
+        case .muteStream(let name):
+            self.subscriptions.mute(name)
         case .serverShutdown(let closeAfter):
             guard !self.closing else { return }
             let millis = ScheduleClock.unixNanos() / 1_000_000
@@ -329,7 +331,8 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
         let now = clock.offset(of: .now())
         let end = self.schedule.count ?? Int.max
         let wallClockBase = clock.wallClockNanos
-        let logging = self.registration?.log != nil
+        let firstSends = self.core.firstSends
+        let logging = self.registration?.log != nil || firstSends != nil
         let subscribed = self.subscriptions.flags
         var batch = context.channel.allocator.buffer(capacity: 16 * 1024)
         var wakeAt: Int64?
@@ -371,11 +374,15 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
         }
 
         if batch.readableBytes > 0 {
-            if logging, let log = self.registration?.log {
-                log.append(contentsOf: self.sentBatch)
+            // The first-send stamp is taken just before the batch goes to the socket; the log is filled after,
+            // so its lock is never between the stamp and the write.
+            let sentAt = firstSends != nil ? ScheduleClock.unixNanos() : 0
+            context.writeAndFlush(Self.wrapOutboundOut(batch), promise: nil)
+            if logging {
+                if let log = self.registration?.log { log.append(contentsOf: self.sentBatch) }
+                firstSends?.record(self.sentBatch, at: sentAt)
                 self.sentBatch.removeAll(keepingCapacity: true)
             }
-            context.writeAndFlush(Self.wrapOutboundOut(batch), promise: nil)
         }
         self.core.noteProduced(upTo: self.cursor)
 

@@ -39,12 +39,24 @@ final class SimulatorCore: Sendable {
 
     let configuration: SimulatorConfiguration
     let schedule: MessageSchedule
+    /// Earliest send time per message, when ``SimulatorConfiguration/recordsFirstSendTimes`` is on.
+    let firstSends: FirstSendLog?
     private let state = Mutex(State())
     private let produced = Atomic<Int>(0)
 
     init(configuration: SimulatorConfiguration, schedule: MessageSchedule) {
         self.configuration = configuration
         self.schedule = schedule
+        if configuration.recordsFirstSendTimes {
+            // A minute of a synthetic feed up front, so the arrays rarely grow (and copy) under the lock.
+            var reserve = 0
+            if case .synthetic(let synthetic) = configuration.source {
+                reserve = Int(min(synthetic.rate * 60, 100_000_000))
+            }
+            self.firstSends = FirstSendLog(reservingCapacity: reserve)
+        } else {
+            self.firstSends = nil
+        }
     }
 
     /// Registers a WebSocket session; starts the schedule clock when enough sessions have connected.

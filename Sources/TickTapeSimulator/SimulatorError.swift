@@ -14,4 +14,7 @@ public enum SimulatorError: Error, Sendable, Equatable {
     case noBoundPort
     /// The `openssl` command that ``TestCertificateAuthority`` runs failed.
     case certificateGenerationFailed(command: String, status: Int32)
+    /// ``ExchangeSimulator/writeSendLog(to:)`` on a simulator not configured with
+    /// ``SimulatorConfiguration/recordsFirstSendTimes``.
+    case sendLogNotRecorded
 }

@@ -23,6 +23,11 @@ struct SubscriptionSet {
         }
     }
 
+    /// Stops serving a name without unsubscribing it (the lost-subscription fault).
+    mutating func mute(_ name: String) {
+        if let id = self.streamIDs[name] { self.flags[id] = false }
+    }
+
     /// Removes names; unknown or never-subscribed names are ignored.
     mutating func unsubscribe(_ oldNames: [String]) {
         for name in oldNames {

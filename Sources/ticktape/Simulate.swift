@@ -18,7 +18,7 @@ struct Simulate: AsyncParsableCommand {
             (connection K is the one ticktape numbers K; DELAY a duration, or MIN-MAX for uniform jitter).
             Faults take the form K:AT:KIND, K a connection index or "all", AT the time after start, KIND one of
             reset, close=CODE, stall, stall-no-pong, slow=DELAY, garbage=\(GarbageFrame.allCases.map(\.rawValue).joined(separator: "|")),
-            duplicate=N, reorder=N, shutdown=CLOSE_AFTER, http=STATUS[:RETRY_AFTER_S], tls-wrong-cert, refuse=DURATION;
+            duplicate=N, reorder=N, shutdown=CLOSE_AFTER, mute=STREAM, http=STATUS[:RETRY_AFTER_S], tls-wrong-cert, refuse=DURATION;
             e.g. --fault 1:30s:stall --fault all:2m:shutdown=1s --fault 2:45s:http=429:10.
             """)
 
@@ -61,6 +61,14 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Close every session with 1001 at this age, like Binance at 24h (e.g. 24h, or 30s to test rotation).")
     var connectionLifetime: String?
 
+    @Option(
+        help: """
+            Record, per synthetic message, when its first copy was handed to a socket (any connection), and \
+            write that to this file at exit (SIGINT/SIGTERM); binary, described at ExchangeSimulator.writeSendLog. \
+            For the end-to-end benchmark (scripts/bench-e2e); 9 bytes of memory per message until exit.
+            """)
+    var sendLog: String?
+
     @Option(help: "TLS certificate chain (PEM); serve wss:// when given with --tls-key.")
     var tlsCert: String?
 
@@ -90,6 +98,10 @@ struct Simulate: AsyncParsableCommand {
         config.profiles = try Self.parseProfiles(profile)
         // A long CLI run at a high rate must not grow by 8 bytes per message and connection.
         config.recordsSentMessages = false
+        if sendLog != nil {
+            guard recording == nil else { throw ValidationError("--send-log needs synthetic data (no --recording)") }
+            config.recordsFirstSendTimes = true
+        }
         config.faults = FaultScript(steps: try fault.map(Self.parseFault))
         if let randomFaults {
             guard let mean = try? HumanDuration.parse(randomFaults), mean > .zero else {
@@ -115,6 +127,11 @@ struct Simulate: AsyncParsableCommand {
         flushStdout()
         await waitForTermination()
         try await simulator.stop()
+        if let sendLog {
+            let count = try simulator.writeSendLog(to: sendLog)
+            print("send log: \(count) messages written to \(sendLog)")
+            flushStdout()
+        }
     }
 
     /// Parses `K:AT:KIND[=ARG]` (see the command's discussion).
@@ -135,6 +152,10 @@ struct Simulate: AsyncParsableCommand {
         func duration() throws -> Duration {
             guard let argument, let d = try? HumanDuration.parse(argument) else { throw fail("\(kindParts[0]) needs =DURATION") }
             return d
+        }
+        func text() throws -> String {
+            guard let argument, !argument.isEmpty else { throw fail("\(kindParts[0]) needs =STREAM, e.g. mute=btcusdt@bookTicker") }
+            return argument
         }
         func count() throws -> Int {
             guard let argument, let n = Int(argument), n > 0 else { throw fail("\(kindParts[0]) needs =N") }
@@ -157,6 +178,7 @@ struct Simulate: AsyncParsableCommand {
         case "duplicate": action = .live(.duplicate(count: try count()))
         case "reorder": action = .live(.reorder(count: try count()))
         case "shutdown": action = .live(.serverShutdown(closeAfter: try duration()))
+        case "mute": action = .live(.muteStream(try text()))
         case "http":
             let values = (argument ?? "").split(separator: ":").map { Int($0) }
             guard let first = values.first, let status = first, (400...599).contains(status), values.count <= 2 else {

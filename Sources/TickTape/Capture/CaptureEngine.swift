@@ -157,8 +157,11 @@ public final class CaptureEngine: Sendable {
                 continue
             }
             if new.storage != old.storage { capture.writer.update(storage: new.storage) }
-            if was.latePolicy != c.latePolicy || new.storage.flushInterval != old.storage.flushInterval {
-                capture.merger.update(latePolicy: c.latePolicy, flushInterval: new.storage.flushInterval)
+            if was.latePolicy != c.latePolicy || was.streamStaleAfter != c.streamStaleAfter
+                || new.storage.flushInterval != old.storage.flushInterval
+            {
+                capture.merger.update(
+                    latePolicy: c.latePolicy, flushInterval: new.storage.flushInterval, streamWatch: .init(c))
             }
             capture.setConfig(c)
             for session in capture.sessions { session.update(c) }
@@ -194,7 +197,8 @@ public final class CaptureEngine: Sendable {
             dataDirectory: config.dataDirectory)
         let merge = CaptureMerger(
             name: c.name, rings: [], connections: [], writer: writer, latePolicy: c.latePolicy,
-            flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder)
+            flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder,
+            streamWatch: .init(c))
         let capture = Capture(config: c, sessions: [], merger: merge, writer: writer, tls: tls)
         writer.start()
         merger.add(merge)
@@ -242,6 +246,8 @@ public final class CaptureEngine: Sendable {
             if late > 0 { parts.append("\(late) late") }
             let gaps = st.gaps.load(ordering: .relaxed)
             if gaps > 0 { parts.append("\(gaps) gaps") }
+            let silent = st.silentStreams.load(ordering: .relaxed)
+            if silent > 0 { parts.append("\(silent) STREAM\(silent == 1 ? "" : "S") SILENT") }
             if capture.writer.failing.load(ordering: .relaxed) { parts.append("STORAGE FAILING") }
             if capture.writer.sealer?.failing.load(ordering: .relaxed) == true { parts.append("SEALING FAILING") }
             let drops = st.storageDrops.load(ordering: .relaxed)

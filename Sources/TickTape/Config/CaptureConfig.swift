@@ -20,6 +20,11 @@ public struct CaptureConfig: Sendable, Equatable {
     /// `stale_after`: a connection that has delivered nothing for this long is replaced
     /// (default `"10s"`).
     public var staleAfter: Duration
+    /// `stream_stale_after`: how long one stream may be quiet before the stream watchdog acts
+    /// (see ``StreamWatchdog``). nil (the key absent): each stream kind's default
+    /// (``StreamKind/quietLimit``); `.some(nil)` (`"never"`): not watched; else this for every
+    /// stream of the capture.
+    public var streamStaleAfter: Duration??
     /// `connect_timeout`: TCP + TLS + WebSocket upgrade must finish within this (default `"5s"`).
     public var connectTimeout: Duration
     /// `backoff_initial`: first pause before reconnecting a failed connection (default `"250ms"`).
@@ -45,6 +50,7 @@ public struct CaptureConfig: Sendable, Equatable {
         subscribe: [String] = [],
         latePolicy: LatePolicy = .drop,
         staleAfter: Duration = .seconds(10),
+        streamStaleAfter: Duration?? = nil,
         connectTimeout: Duration = .seconds(5),
         backoffInitial: Duration = .milliseconds(250),
         backoffMax: Duration = .seconds(30),
@@ -58,6 +64,7 @@ public struct CaptureConfig: Sendable, Equatable {
         self.subscribe = subscribe
         self.latePolicy = latePolicy
         self.staleAfter = staleAfter
+        self.streamStaleAfter = streamStaleAfter
         self.connectTimeout = connectTimeout
         self.backoffInitial = backoffInitial
         self.backoffMax = backoffMax
@@ -67,11 +74,13 @@ public struct CaptureConfig: Sendable, Equatable {
     }
 
     static let keys = [
-        "name", "url", "connections", "subscribe", "late_policy", "stale_after", "connect_timeout",
+        "name", "url", "connections", "subscribe", "late_policy", "stale_after", "stream_stale_after",
+        "connect_timeout",
         "backoff_initial", "backoff_max", "ca_file", "max_connection_age", "max_connection_age_jitter",
     ]
     static let connectionsRange = 1...64
     static let staleAfterRange = Duration.milliseconds(100)...Duration.seconds(3600)
+    static let streamStaleAfterRange = Duration.seconds(1)...Duration.seconds(24 * 3600)
     static let connectTimeoutRange = Duration.milliseconds(100)...Duration.seconds(300)
     static let backoffInitialRange = Duration.milliseconds(1)...Duration.seconds(60)
     static let backoffMaxRange = Duration.milliseconds(1)...Duration.seconds(3600)
@@ -154,6 +163,11 @@ public struct CaptureConfig: Sendable, Equatable {
         }
         if case .some(.some(let value)) = try reader.duration("stale_after", in: Self.staleAfterRange, example: .seconds(10)) {
             staleAfter = value
+        }
+        if let value = try reader.duration(
+            "stream_stale_after", in: Self.streamStaleAfterRange, example: .seconds(30), allowNever: true)
+        {
+            streamStaleAfter = .some(value)
         }
         if case .some(.some(let value)) = try reader.duration(
             "connect_timeout", in: Self.connectTimeoutRange, example: .seconds(5))

@@ -22,12 +22,14 @@ public final class CaptureMerger: @unchecked Sendable {
     struct Settings {
         var latePolicy: LatePolicy
         var flushIntervalNanos: Int64
+        var streamWatch: StreamWatchdog.Settings
     }
 
     private var latePolicy: LatePolicy
     private var flushIntervalNanos: Int64
     private var streams: [UInt64: StreamSequencer] = [:]
     private var lastStream: StreamSequencer?
+    private let watchdog: StreamWatchdog
     private var buffer: LineBuffer?
     private var bufferStartedAt: Int64 = 0
     private var malformedLoggedAt: Int64 = 0
@@ -46,7 +48,8 @@ public final class CaptureMerger: @unchecked Sendable {
     private var lastFrameAt: [Int64] = []
     private var seenLinks: [Int] = []
 
-    init(
+    /// `package`: the hot-path microbenchmarks (Benchmarks/HotPath) build mergers directly.
+    package init(
         name: String,
         rings: [SPSCRing<InboundFrame>],
         connections: [ConnectionStatistics],
@@ -54,7 +57,8 @@ public final class CaptureMerger: @unchecked Sendable {
         latePolicy: LatePolicy,
         flushInterval: Duration,
         logger: Logger,
-        telemetry: CaptureTelemetry? = nil
+        telemetry: CaptureTelemetry? = nil,
+        streamWatch: StreamWatchdog.Settings = .init()
     ) {
         self.name = name
         self.telemetry = telemetry
@@ -64,14 +68,18 @@ public final class CaptureMerger: @unchecked Sendable {
         self.logger = DeferredLogger(logger)
         self.latePolicy = latePolicy
         self.flushIntervalNanos = flushInterval.nanoseconds
-        self.settings = Mutex(Settings(latePolicy: latePolicy, flushIntervalNanos: flushInterval.nanoseconds))
+        self.settings = Mutex(
+            Settings(latePolicy: latePolicy, flushIntervalNanos: flushInterval.nanoseconds, streamWatch: streamWatch))
+        self.watchdog = StreamWatchdog(capture: name, settings: streamWatch, logger: self.logger)
         telemetry?.bind(capture: statistics)
         for (ring, stats) in zip(rings, connections) { telemetry?.attach(stats, ring: ring) }
     }
 
     /// Changes settings that may change live; applied by the merger thread within one loop.
-    public func update(latePolicy: LatePolicy, flushInterval: Duration) {
-        settings.withLock { $0 = Settings(latePolicy: latePolicy, flushIntervalNanos: flushInterval.nanoseconds) }
+    func update(latePolicy: LatePolicy, flushInterval: Duration, streamWatch: StreamWatchdog.Settings) {
+        settings.withLock {
+            $0 = Settings(latePolicy: latePolicy, flushIntervalNanos: flushInterval.nanoseconds, streamWatch: streamWatch)
+        }
     }
 
     /// The sequencers seen so far, by stream name (merger thread only; for tests and reports).
@@ -99,7 +107,7 @@ public final class CaptureMerger: @unchecked Sendable {
 
     /// Drains up to `budget` frames from every ring. Returns how many were processed.
     @inline(__always)
-    func poll(budget: Int) -> Int {
+    package func poll(budget: Int) -> Int {
         var processed = 0
         for k in rings.indices {
             let ring = rings[k]
@@ -117,7 +125,7 @@ public final class CaptureMerger: @unchecked Sendable {
     /// Whether every ring is empty (for draining at stop).
     var ringsEmpty: Bool { rings.allSatisfy { $0.count == 0 } }
 
-    func process(_ frame: InboundFrame, from k: Int) {
+    package func process(_ frame: InboundFrame, from k: Int) {
         frame.payload.withUnsafeReadableBytes { bytes in
             noteArrival(frame.receivedAt, from: k)
             var scanned = FrameScanner.scan(bytes)
@@ -140,6 +148,7 @@ public final class CaptureMerger: @unchecked Sendable {
                 break
             }
             let stream = sequencer(for: scanned, in: bytes)
+            stream.noteSeen(connection: stats.index, at: frame.receivedAt)
             // A frame of an id-sequenced stream without its id (fields missing) cannot be placed:
             // a content hash would pose as an id and wreck the stream's order.
             guard let id = stream.rule == .content ? Self.contentHash(bytes) : stream.rule.sequenceID(of: scanned) else {
@@ -201,11 +210,13 @@ public final class CaptureMerger: @unchecked Sendable {
     }
 
     /// Hands the current buffer to the writer if it has been open for the flush interval.
-    func flushIfDue(now: Int64) {
+    package func flushIfDue(now: Int64) {
         checkOutage()
         let s = settings.withLock { $0 }
         latePolicy = s.latePolicy
         flushIntervalNanos = s.flushIntervalNanos
+        watchdog.update(s.streamWatch, streams: streams.values)
+        watchdog.checkIfDue(now: now, streams: streams.values, connections: connections, statistics: statistics)
         if let b = buffer, b.lines > 0, now - bufferStartedAt >= flushIntervalNanos {
             handOver(b)
             buffer = nil
@@ -214,7 +225,7 @@ public final class CaptureMerger: @unchecked Sendable {
     }
 
     /// Hands over whatever is buffered (at stop).
-    func flushNow() {
+    package func flushNow() {
         if let b = buffer, b.lines > 0 {
             handOver(b)
         }
@@ -380,6 +391,7 @@ public final class CaptureMerger: @unchecked Sendable {
             let created = StreamSequencer(
                 name: Self.streamName(frame, rule: rule, bytes: bytes), rule: rule, keyBytes: Array(key))
             created.outageEpoch = outageEpoch
+            watchdog.adopt(created)
             streams[h] = created
             lastStream = created
             logger.info(

@@ -43,6 +43,19 @@ public final class StreamSequencer {
     var outageEpoch = 0
     /// Receive stamp of the last emitted copy, the lower bound of a disconnect gap.
     var lastEmittedReceivedAt: Int64 = 0
+    /// Receive stamp of this stream's newest copy on each connection (by connection index),
+    /// and how long it may be quiet (ns, 0: unwatched): the ``StreamWatchdog``'s inputs.
+    var lastSeenOn: [Int64] = []
+    var quietLimitNanos: Int64 = 0
+
+    /// Records a copy from connection `index` (every copy, winners and duplicates alike).
+    @inline(__always)
+    func noteSeen(connection index: Int, at receivedAt: Int64) {
+        if index >= lastSeenOn.count {
+            lastSeenOn.append(contentsOf: repeatElement(0, count: index + 1 - lastSeenOn.count))
+        }
+        lastSeenOn[index] = receivedAt
+    }
 
     init(name: String, rule: SequenceRule, keyBytes: [UInt8], window: Int = 16_384) {
         self.name = name

@@ -492,6 +492,9 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
 
     private func checkStale() {
         guard state == .open, let channel else { return }
+        if let reason = statistics.replacementRequest.withLock({ request in defer { request = nil }; return request }) {
+            beginRotation(reason: reason, urgent: true)
+        }
         let now = WallClock.monotonicNanos()
         let frames = statistics.framesReceived.load(ordering: .relaxed)
         if frames != framesAtLastCheck {

@@ -18,7 +18,8 @@ public final class LineBuffer: @unchecked Sendable {
     /// never allocated) unless a late copy arrived.
     var lateCopies: [String: Int] = [:]
 
-    init(capacity: Int) {
+    /// `package` (like ``append(receivedAt:payload:)`` and ``reset()``): for the hot-path microbenchmarks.
+    package init(capacity: Int) {
         self.capacity = capacity
         self.base = .allocate(byteCount: capacity, alignment: 64)
     }
@@ -33,7 +34,7 @@ public final class LineBuffer: @unchecked Sendable {
     /// A newline or carriage return inside the payload (legal JSON whitespace, never sent by
     /// Binance) would split the line; such bytes are replaced by spaces, which keeps the JSON
     /// equivalent and every line parseable.
-    func append(receivedAt: Int64, payload: UnsafeRawBufferPointer) -> Bool {
+    package func append(receivedAt: Int64, payload: UnsafeRawBufferPointer) -> Bool {
         guard capacity - count >= Self.lineSize(payloadCount: payload.count) else { return false }
         var p = base + count
         // Decimal digits of a non-negative stamp, written back to front.
@@ -71,7 +72,7 @@ public final class LineBuffer: @unchecked Sendable {
     }
 
     /// Empties the buffer for reuse.
-    func reset() {
+    package func reset() {
         count = 0
         lines = 0
         firstReceivedAt = 0

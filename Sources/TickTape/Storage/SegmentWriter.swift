@@ -38,6 +38,8 @@ public final class SegmentWriter: @unchecked Sendable {
     /// `TICKTAPE_TESTING_STORAGE_FAULT_TRIGGER`: test-only; while the named file exists every
     /// write fails with ENOSPC, for tests that cannot make a small filesystem.
     private let faultTrigger: String?
+    /// `TICKTAPE_BENCH_WRITE_LOG`: benchmark-only; when each buffer was handed to `write(2)` (``WriteTimeLog``).
+    public let writeTimeLog: WriteTimeLog?
 
     private let filled: SPSCRing<LineBuffer>
     private let free: SPSCRing<LineBuffer>
@@ -66,13 +68,16 @@ public final class SegmentWriter: @unchecked Sendable {
     /// Whether the last write attempt failed (an alarm condition).
     public let failing = Atomic<Bool>(false)
 
+    /// - Parameter writeTimeLog: the benchmark's write-time log; `nil` (default) arms it as
+    ///   `TICKTAPE_BENCH_WRITE_LOG` says, `.some(nil)` keeps it off, `.some(log)` uses `log`.
     public init(
         capture: String,
         dataDirectory: String,
         storage: StorageConfig,
         logger: Logger,
         sealing identity: SealIdentity? = nil,
-        onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil
+        onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil,
+        writeTimeLog: WriteTimeLog?? = nil
     ) throws(StorageError) {
         self.capture = capture
         self.directory = dataDirectory + "/" + capture
@@ -89,6 +94,11 @@ public final class SegmentWriter: @unchecked Sendable {
             logger.warning(
                 "TEST FAULT SWITCH ARMED: storage writes fail with ENOSPC while this file exists",
                 metadata: ["trigger": "\(faultTrigger)"])
+        }
+        // `nil`: as the environment says; `.some(nil)`: off whatever it says (tests).
+        self.writeTimeLog = writeTimeLog ?? WriteTimeLog.fromEnvironment(capture: capture)
+        if let log = self.writeTimeLog {
+            logger.notice("benchmark write log armed", metadata: ["path": "\(log.path)"])
         }
         let slots = max(16, Int(storage.maxBuffered / Int64(storage.bufferSize)) + 4)
         var capacity = 16
@@ -154,6 +164,10 @@ public final class SegmentWriter: @unchecked Sendable {
         wake.signal()
         thread?.join()
         thread = nil
+        // Before sealing, which can take seconds: the benchmark stops waiting when this file appears.
+        if let writeTimeLog, !writeTimeLog.dump() {
+            logger.error("could not write the benchmark write log", metadata: ["path": "\(writeTimeLog.path)"])
+        }
         sealer?.finish()
     }
 
@@ -219,6 +233,10 @@ public final class SegmentWriter: @unchecked Sendable {
             }
         } catch {
             return handleWriteError(error, buffer: buffer, giveUp: giveUpAfterError)
+        }
+        if let writeTimeLog, partialOffset == 0 {
+            writeTimeLog.record(
+                cumulativeLines: linesWritten.load(ordering: .relaxed) + buffer.lines, at: WallClock.realtimeNanos())
         }
         let result = current!.write(buffer.bytes, from: partialOffset)
         if let err = result.error {

@@ -13,6 +13,10 @@ public final class CaptureStatistics: Sendable {
     public let storageDrops = Atomic<Int>(0)
     /// Receive stamp of the last emitted line.
     public let lastEmittedAt = Atomic<Int>(0)
+    /// Streams the stream watchdog currently reports silent on every connection, or never
+    /// heard from since the capture started (gauge), and how often that began (counter).
+    public let silentStreams = Atomic<Int>(0)
+    public let streamSilences = Atomic<Int>(0)
 
     public init() {}
 }

@@ -28,7 +28,8 @@ public final class CaptureTelemetry: @unchecked Sendable {
     private let intervalNanos: Int64
     private var nextRollAt: Int64 = 0
 
-    init(name: String, interval: Duration, ringCapacity: Int, arrivals: ArrivalsSidecar?) {
+    /// `package`: the hot-path microbenchmarks measure the merger with telemetry on.
+    package init(name: String, interval: Duration, ringCapacity: Int, arrivals: ArrivalsSidecar?) {
         self.name = name
         self.ringCapacity = ringCapacity
         self.intervalNanos = max(interval.nanoseconds, 1_000_000)
@@ -133,6 +134,7 @@ public final class CaptureTelemetry: @unchecked Sendable {
             closing.emittedTotal = capture.emitted.load(ordering: .relaxed)
             closing.lateMessagesTotal = capture.lateMessages.load(ordering: .relaxed)
             closing.gapsTotal = capture.gaps.load(ordering: .relaxed)
+            closing.silentStreams = capture.silentStreams.load(ordering: .relaxed)
         }
         let connectionCount = statistics.count
         exchange.swap(&active) { fresh in

@@ -32,6 +32,12 @@ public final class ConnectionStatistics: Sendable {
     public let lateCopies = Atomic<Int>(0)
     public let malformed = Atomic<Int>(0)
     public let controlReplies = Atomic<Int>(0)
+    /// Times the stream watchdog found a stream silent here while other connections delivered
+    /// it, and asked the session to replace this connection.
+    public let staleStreamEvents = Atomic<Int>(0)
+    /// The watchdog's pending request to replace this connection (make-before-break), with its
+    /// reason; the session takes it on its next staleness check.
+    let replacementRequest = Mutex<String?>(nil)
     // Written by the session's event loop through ClientPinger.
     /// Round-trip time of the last answered client ping, ns (0 before the first pong).
     public let pingRoundTripNanos = Atomic<Int>(0)
@@ -52,6 +58,7 @@ public final class ConnectionStatistics: Sendable {
             connects: connects.load(ordering: .relaxed),
             disconnects: disconnects.load(ordering: .relaxed),
             staleEvents: staleEvents.load(ordering: .relaxed),
+            staleStreamEvents: staleStreamEvents.load(ordering: .relaxed),
             connected: connected.load(ordering: .relaxed),
             wins: wins.load(ordering: .relaxed),
             duplicates: duplicates.load(ordering: .relaxed),
@@ -68,6 +75,7 @@ public final class ConnectionStatistics: Sendable {
         public var connects: Int
         public var disconnects: Int
         public var staleEvents: Int
+        public var staleStreamEvents: Int
         public var connected: Bool
         public var wins: Int
         public var duplicates: Int

@@ -92,6 +92,7 @@ final class TelemetryAccumulator: @unchecked Sendable {
             connections: list, alarms: [])
         let (raised, cleared) = alarms.evaluate(snapshot, config: config)
         snapshot.alarms = alarms.standing
+        snapshot.silentStreams = w.silentStreams
         return (snapshot, raised, cleared)
     }
 }

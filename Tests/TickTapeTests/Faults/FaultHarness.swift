@@ -26,11 +26,11 @@ final class FaultHarness {
 
     init(
         connections: Int = 4, tls: Bool = false, lifetime: Duration? = nil, rate: Double = 2_000,
-        captureSettings: String = ""
+        symbols: [String] = ["btcusdt"], captureSettings: String = ""
     ) async throws {
         dir = try TemporaryDirectory("ticktape-fault")
         self.connections = connections
-        var sim = SimulatorConfiguration(source: .synthetic(SyntheticBookTicker(rate: rate)))
+        var sim = SimulatorConfiguration(source: .synthetic(SyntheticBookTicker(symbols: symbols, rate: rate)))
         sim.startWhenConnected = connections
         sim.seed = 7
         sim.connectionLifetime = lifetime
@@ -48,7 +48,7 @@ final class FaultHarness {
             captures: """
                 [[capture]]
                 name = "book"
-                url = "\(host):\(port)/public/stream?streams=btcusdt@bookTicker"
+                url = "\(host):\(port)/public/stream?streams=\(symbols.map { "\($0)@bookTicker" }.joined(separator: "/"))"
                 connections = \(connections)
                 stale_after = "1s"
                 backoff_initial = "50ms"

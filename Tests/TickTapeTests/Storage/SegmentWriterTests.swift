@@ -71,3 +71,58 @@ import Testing
         }
     }
 }
+
+@Suite struct WriteTimeLogTests {
+    @Test func oneRecordPerBufferWithCumulativeLinesAndTimesTakenAtTheWrite() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let config = try makeConfig(
+            dataDir: dir.path, storage: #"fsync = "never""#,
+            captures: #"[[capture]]\#nname = "w"\#nurl = "ws://127.0.0.1:1/ws/btcusdt@bookTicker"\#nconnections = 1"#)
+        let logPath = dir.path + "/w.writes"
+        let writer = try SegmentWriter(
+            capture: "w", dataDirectory: dir.path, storage: config.storage, logger: testLogger,
+            writeTimeLog: WriteTimeLog(path: logPath))
+        writer.start()
+        let before = WallClock.realtimeNanos()
+        var id = 0
+        for lines in [10, 5, 7] {
+            let buffer = writer.acquireBuffer(minimum: 100)!
+            for _ in 0..<lines {
+                let frame = Array(#"{"e":"bookTicker","u":\#(id)}"#.utf8)
+                #expect(frame.withUnsafeBytes { buffer.append(receivedAt: Int64(id), payload: $0) })
+                id += 1
+            }
+            writer.submit(buffer)
+            // Wait until written, so each buffer is its own write(2).
+            while writer.linesWritten.load(ordering: .relaxed) < id { usleep(1000) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: logPath), "the log is written at finish, not before")
+        writer.finish()
+        let after = WallClock.realtimeNanos()
+
+        let text = try String(contentsOfFile: logPath, encoding: .utf8)
+        let records = text.split(separator: "\n").map { $0.split(separator: " ").map { Int64($0)! } }
+        #expect(records.map { $0[0] } == [10, 15, 22])
+        let times = records.map { $0[1] }
+        #expect(times.allSatisfy { $0 >= before && $0 <= after })
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(try readCaptureLines("\(dir.path)/w").count == 22)
+    }
+
+    @Test func offUnlessArmed() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let config = try makeConfig(
+            dataDir: dir.path,
+            captures: #"[[capture]]\#nname = "w"\#nurl = "ws://127.0.0.1:1/ws/btcusdt@bookTicker"\#nconnections = 1"#)
+        let forcedOff = try SegmentWriter(
+            capture: "w", dataDirectory: dir.path, storage: config.storage, logger: testLogger, writeTimeLog: .some(nil))
+        #expect(forcedOff.writeTimeLog == nil)
+        if getenv(WriteTimeLog.environmentVariable) == nil {
+            let byEnvironment = try SegmentWriter(
+                capture: "w", dataDirectory: dir.path, storage: config.storage, logger: testLogger)
+            #expect(byEnvironment.writeTimeLog == nil)
+        }
+    }
+}
