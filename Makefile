@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= etc/ticktape.toml
 PREFIX ?= /usr/local
 
-.PHONY: bootstrap build release run test test-systemd install clean bench-micro
+.PHONY: bootstrap build release run test test-systemd install clean bench-e2e bench-micro
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,6 +30,12 @@ test: bootstrap
 ## Needs root, unshare and systemd; skipped with a message otherwise (exit status 77 = skipped).
 test-systemd: bootstrap
 	@Tests/systemd/run.sh; rc=$$?; [ $$rc -eq 77 ] && rc=0; exit $$rc
+
+## End-to-end latency/throughput benchmark against the simulator, with a raw-socket floor (not part
+## of `make test`; about 30 min on the full grid). BENCH_ARGS="--quick" for a smoke run; reports in
+## bench-results/<timestamp>/. Builds into .build-e2e.
+bench-e2e: bootstrap
+	scripts/bench-e2e $(BENCH_ARGS)
 
 ## Install ticktaped, ticktape and the systemd unit (see scripts/install.sh; honours PREFIX
 ## and DESTDIR, never overwrites /etc/ticktape/ticktape.toml).
