@@ -3,6 +3,7 @@
 
 #ifdef __linux__
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -33,7 +34,17 @@ int tt_set_timer_slack(unsigned long nanoseconds) {
 int tt_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), name);
 }
+
+void tt_tune_malloc(void) {
+    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
+void tt_trim_malloc(void) { malloc_trim(0); }
 #else
+void tt_tune_malloc(void) {}
+void tt_trim_malloc(void) {}
 int tt_allowed_cpus(int *out, int max) { if (max > 0) { out[0] = 0; return 1; } return 0; }
 int tt_pin_current_thread(int cpu) { (void)cpu; return 0; }
 int tt_set_timer_slack(unsigned long nanoseconds) { (void)nanoseconds; return 0; }

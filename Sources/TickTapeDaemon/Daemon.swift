@@ -104,6 +104,7 @@ public final class Daemon: Sendable {
             let line = statusLine()
             notifier.status(line)
             logger.info("status", metadata: ["status": "\(line)"])
+            ProcessMemory.trim()
         }
     }
 

@@ -19,7 +19,8 @@ struct TickTapeDaemonCommand: AsyncParsableCommand {
     var config: String = "/etc/ticktape/ticktape.toml"
 
     func run() async throws {
-        // First thing: from here on SIGTERM/SIGINT/SIGHUP are events, never the default action.
+        ProcessMemory.tune()
+        // From here on SIGTERM/SIGINT/SIGHUP are events, never the default action.
         let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
         let loaded: TickTapeConfig
         do {

@@ -15,4 +15,13 @@ int tt_set_timer_slack(unsigned long nanoseconds);
 /// Names the calling thread (15 characters are kept).
 int tt_set_thread_name(const char *name);
 
+/// Makes glibc's allocator keep resident memory flat in a long-running daemon: at most two
+/// arenas, and fixed mmap/trim thresholds (128 KiB), since glibc otherwise raises the mmap
+/// threshold after freeing one large block (a 2 MiB frame) and keeps later large blocks on the
+/// heap for good. Call once, before any thread starts.
+void tt_tune_malloc(void);
+
+/// Returns free heap pages of every arena to the kernel (glibc malloc_trim).
+void tt_trim_malloc(void);
+
 #endif
