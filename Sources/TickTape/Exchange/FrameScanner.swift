@@ -141,13 +141,19 @@ public enum FrameScanner {
             }
             let digitsStart = p
             var value: Int64 = 0
+            // 18 digits cannot overflow Int64, so only a 19th pays for checked arithmetic
+            // (ids and millisecond stamps have 9 to 13).
             while p < end {
                 let d = base[p] &- UInt8(ascii: "0")
                 if d > 9 { break }
-                let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                let (s, o2) = m.addingReportingOverflow(Int64(d))
-                if o1 || o2 { return nil }
-                value = s
+                if p &- digitsStart < 18 {
+                    value = value &* 10 &+ Int64(d)
+                } else {
+                    let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                    let (s, o2) = m.addingReportingOverflow(Int64(d))
+                    if o1 || o2 { return nil }
+                    value = s
+                }
                 p += 1
             }
             if p == digitsStart { return nil }

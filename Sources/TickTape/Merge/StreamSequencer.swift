@@ -20,32 +20,32 @@ public final class StreamSequencer {
     /// The key bytes that identify this stream in frames (combined stream name, or event+symbol).
     let keyBytes: [UInt8]
     /// The last id emitted in order, or nil before the first message.
-    public private(set) var lastEmitted: Int64?
+    @exclusivity(unchecked) public private(set) var lastEmitted: Int64?
 
-    private var recent: SortedIDWindow
-    private var late: RecentSet
-    private var seenContent: RecentSet
+    @exclusivity(unchecked) private var recent: SortedIDWindow
+    @exclusivity(unchecked) private var late: RecentSet
+    @exclusivity(unchecked) private var seenContent: RecentSet
 
     /// Messages emitted, duplicates seen, late copies and late messages (unique ids).
-    public private(set) var emitted = 0
-    public private(set) var duplicates = 0
-    public private(set) var lateCopies = 0
-    public private(set) var lateMessages = 0
+    @exclusivity(unchecked) public private(set) var emitted = 0
+    @exclusivity(unchecked) public private(set) var duplicates = 0
+    @exclusivity(unchecked) public private(set) var lateCopies = 0
+    @exclusivity(unchecked) public private(set) var lateMessages = 0
     /// Ids proven missing by the rule, summed over all gaps.
-    public private(set) var missingIDs: Int64 = 0
+    @exclusivity(unchecked) public private(set) var missingIDs: Int64 = 0
     /// After a ``SequenceDecision/duplicate``: the receive stamp of the copy that won, or 0
     /// when it is no longer remembered. Telemetry turns it into the loser's lag.
     @exclusivity(unchecked) public private(set) var winnerReceivedAt: Int64 = 0
     /// Slot assigned by the capture's telemetry (arrivals sidecar stream index); -1 until seen.
-    var telemetrySlot = -1
+    @exclusivity(unchecked) var telemetrySlot = -1
     /// The capture's outage epoch when this stream last emitted; a different epoch at the next
     /// emit means every connection was down in between (a `disconnect` gap).
-    var outageEpoch = 0
+    @exclusivity(unchecked) var outageEpoch = 0
     /// Receive stamp of the last emitted copy, the lower bound of a disconnect gap.
-    var lastEmittedReceivedAt: Int64 = 0
+    @exclusivity(unchecked) var lastEmittedReceivedAt: Int64 = 0
     /// Receive stamp of this stream's newest copy on each connection (by connection index),
     /// and how long it may be quiet (ns, 0: unwatched): the ``StreamWatchdog``'s inputs.
-    var lastSeenOn: [Int64] = []
+    @exclusivity(unchecked) var lastSeenOn: [Int64] = []
     var quietLimitNanos: Int64 = 0
 
     /// Records a copy from connection `index` (every copy, winners and duplicates alike).

@@ -7,12 +7,12 @@ public final class LineBuffer: @unchecked Sendable {
     public let capacity: Int
     let base: UnsafeMutableRawPointer
     /// Bytes used.
-    public internal(set) var count = 0
+    @exclusivity(unchecked) public internal(set) var count = 0
     /// Lines held.
-    public internal(set) var lines = 0
+    @exclusivity(unchecked) public internal(set) var lines = 0
     /// Receive stamp of the first and last line.
-    public internal(set) var firstReceivedAt: Int64 = 0
-    public internal(set) var lastReceivedAt: Int64 = 0
+    @exclusivity(unchecked) public internal(set) var firstReceivedAt: Int64 = 0
+    @exclusivity(unchecked) public internal(set) var lastReceivedAt: Int64 = 0
     /// Late copies per stream that the merger counted while this buffer was being filled;
     /// they travel with the lines so the segment holding them can report them. Empty (and
     /// never allocated) unless a late copy arrived.

@@ -40,8 +40,9 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
         var count = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("# "), line.dropFirst(2).first?.isLowercase == true, line.contains(" = ") {
-                // ca_file has no default; its example path is not the default
-                if line.hasPrefix("# ca_file") { continue }
+                // ca_file has no default, and stream_stale_after's is per stream kind: their
+                // examples are not defaults
+                if line.hasPrefix("# ca_file") || line.hasPrefix("# stream_stale_after") { continue }
                 uncommented.append(String(line.dropFirst(2)))
                 count += 1
             } else {
