@@ -2,7 +2,7 @@
 public enum MergerIdleStrategy: String, Sendable, Equatable, CaseIterable {
     /// Busy-poll: lowest latency, burns a whole core; only sensible with `merger_cpu` pinned.
     case spin
-    /// Spin briefly, then yield and sleep with growing pauses: near-spin latency under load,
+    /// Spin briefly, yield a few times, then nap 50 µs at a time: near-spin throughput under load,
     /// little CPU when the market is quiet.
     case backoff
 }
