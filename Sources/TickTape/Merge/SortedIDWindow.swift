@@ -21,6 +21,10 @@ struct SortedIDWindow {
         mask = capacity - 1
     }
 
+    /// Whether an id has ever been evicted (the window never shrinks): only then can an id
+    /// below ``oldest`` have been emitted without being remembered.
+    @inlinable var isFull: Bool { count == storage.count }
+
     /// The oldest id still remembered.
     @inlinable var oldest: Int64? { count == 0 ? nil : storage[start] }
 

@@ -97,9 +97,11 @@ public final class StreamSequencer {
             duplicates += 1
             return .duplicate
         }
-        if let oldest = recent.oldest, id < oldest, !late.contains(id) {
+        if recent.isFull, let oldest = recent.oldest, id < oldest, !late.contains(id) {
             // Older than anything remembered: most likely a straggling duplicate of a message
-            // emitted long ago. Treat as duplicate rather than re-emit history.
+            // emitted long ago. Treat as duplicate rather than re-emit history. (Before the
+            // window has forgotten anything, such an id was never emitted: it is late, e.g. a
+            // first message overtaken by its successor on another connection.)
             winnerReceivedAt = 0
             duplicates += 1
             return .duplicate

@@ -26,6 +26,18 @@ import Testing
         #expect(s.lastEmitted == 30)
     }
 
+    /// The capture's very first message overtaken by its successor on another connection was
+    /// once taken for a forgotten duplicate and dropped uncounted.
+    @Test func aMessageOlderThanTheFirstEmittedIsLateUntilTheWindowHasForgottenAnything() {
+        let s = StreamSequencer(name: "x", rule: .bookTicker, keyBytes: [], window: 4)
+        _ = s.decide(id: 11, frame: frame, policy: .drop)
+        #expect(s.decide(id: 10, frame: frame, policy: .drop) == .late(first: true))
+        for id in Int64(12)...15 { _ = s.decide(id: id, frame: frame, policy: .drop) }
+        // 11 has been evicted from the 4-id window: below it, a copy is most likely a straggler.
+        #expect(s.decide(id: 9, frame: frame, policy: .drop) == .duplicate)
+        #expect(s.lateMessages == 1)
+    }
+
     @Test func emitPolicyWritesALateMessageOnceOnly() {
         let s = StreamSequencer(name: "x", rule: .bookTicker, keyBytes: [])
         _ = s.decide(id: 10, frame: frame, policy: .emit)
