@@ -41,11 +41,6 @@ public final class WriteTimeLog: @unchecked Sendable {
         nanos.append(time)
     }
 
-    /// What was recorded so far (read it only once the writer thread has stopped).
-    public var records: [(lines: Int, nanos: Int64)] {
-        Array(zip(cumulativeLines, nanos).map { (lines: $0.0, nanos: $0.1) })
-    }
-
     /// Writes the records to ``path`` (after the writer thread has stopped). Returns false if the file could
     /// not be written.
     @discardableResult
