@@ -157,11 +157,12 @@ public final class CaptureEngine: Sendable {
                 continue
             }
             if new.storage != old.storage { capture.writer.update(storage: new.storage) }
-            if was.latePolicy != c.latePolicy || was.streamStaleAfter != c.streamStaleAfter
+            if was.latePolicy != c.latePolicy || was.holeWait != c.holeWait || was.streamStaleAfter != c.streamStaleAfter
                 || new.storage.flushInterval != old.storage.flushInterval
             {
                 capture.merger.update(
-                    latePolicy: c.latePolicy, flushInterval: new.storage.flushInterval, streamWatch: .init(c))
+                    latePolicy: c.latePolicy, holeWait: c.holeWait, flushInterval: new.storage.flushInterval,
+                    streamWatch: .init(c))
             }
             capture.setConfig(c)
             for session in capture.sessions { session.update(c) }
@@ -197,7 +198,7 @@ public final class CaptureEngine: Sendable {
             dataDirectory: config.dataDirectory)
         let merge = CaptureMerger(
             name: c.name, rings: [], connections: [], writer: writer, latePolicy: c.latePolicy,
-            flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder,
+            holeWait: c.holeWait, flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder,
             streamWatch: .init(c))
         let capture = Capture(config: c, sessions: [], merger: merge, writer: writer, tls: tls)
         writer.start()

@@ -14,9 +14,12 @@ public struct CaptureConfig: Sendable, Equatable {
     /// `subscribe`: stream names sent in one batched SUBSCRIBE after each connect (default
     /// none); needed when the URL itself names no streams.
     public var subscribe: [String]
-    /// `late_policy`: what to do with a message that arrives after its successors were
-    /// written (default `"drop"`).
+    /// `late_policy`: what to do with a copy that arrives after later ids of its stream were
+    /// merged (default `"place"`).
     public var latePolicy: LatePolicy
+    /// `hole_wait`: how long a copy may trail the first arrival and still take its place
+    /// (default `"auto"`; see ``HoleWait``).
+    public var holeWait: HoleWait
     /// `stale_after`: a connection that has delivered nothing for this long is replaced
     /// (default `"10s"`).
     public var staleAfter: Duration
@@ -48,7 +51,8 @@ public struct CaptureConfig: Sendable, Equatable {
         endpoint: StreamEndpoint,
         connections: Int,
         subscribe: [String] = [],
-        latePolicy: LatePolicy = .drop,
+        latePolicy: LatePolicy = .place,
+        holeWait: HoleWait = .auto,
         staleAfter: Duration = .seconds(10),
         streamStaleAfter: Duration?? = nil,
         connectTimeout: Duration = .seconds(5),
@@ -63,6 +67,7 @@ public struct CaptureConfig: Sendable, Equatable {
         self.connections = connections
         self.subscribe = subscribe
         self.latePolicy = latePolicy
+        self.holeWait = holeWait
         self.staleAfter = staleAfter
         self.streamStaleAfter = streamStaleAfter
         self.connectTimeout = connectTimeout
@@ -74,7 +79,7 @@ public struct CaptureConfig: Sendable, Equatable {
     }
 
     static let keys = [
-        "name", "url", "connections", "subscribe", "late_policy", "stale_after", "stream_stale_after",
+        "name", "url", "connections", "subscribe", "late_policy", "hole_wait", "stale_after", "stream_stale_after",
         "connect_timeout",
         "backoff_initial", "backoff_max", "ca_file", "max_connection_age", "max_connection_age_jitter",
     ]
@@ -160,6 +165,15 @@ public struct CaptureConfig: Sendable, Equatable {
         }
         if let policy = try reader.choice("late_policy", as: LatePolicy.self) {
             latePolicy = policy
+        }
+        if let value = reader.value("hole_wait") {
+            if case .string("auto") = value.kind {
+                holeWait = .auto
+            } else if case .some(.some(let fixed)) = try reader.duration(
+                "hole_wait", in: HoleWait.fixedRange, example: .milliseconds(5))
+            {
+                holeWait = .fixed(fixed)
+            }
         }
         if case .some(.some(let value)) = try reader.duration("stale_after", in: Self.staleAfterRange, example: .seconds(10)) {
             staleAfter = value

@@ -56,14 +56,23 @@ public enum SequenceRule: Sendable, Equatable {
     /// The ids missing between the last emitted id and this frame, if this rule can tell.
     @inlinable
     public func missingRange(after previous: Int64, frame: ScannedFrame, id: Int64) -> ClosedRange<Int64>? {
+        missingRange(
+            after: previous, id: id, firstUpdateID: frame.firstUpdateID, previousUpdateID: frame.previousUpdateID)
+    }
+
+    /// The same, from the ids alone (`U` and `pu` of a depth diff): for copies held back.
+    @inlinable
+    public func missingRange(
+        after previous: Int64, id: Int64, firstUpdateID: Int64?, previousUpdateID: Int64?
+    ) -> ClosedRange<Int64>? {
         switch self {
         case .trade, .aggregateTrade:
             return id > previous &+ 1 ? (previous &+ 1)...(id &- 1) : nil
         case .depthChain:
-            guard let pu = frame.previousUpdateID, pu != previous else { return nil }
-            return (previous &+ 1)...max(previous &+ 1, frame.firstUpdateID.map { $0 &- 1 } ?? (id &- 1))
+            guard let pu = previousUpdateID, pu != previous else { return nil }
+            return (previous &+ 1)...max(previous &+ 1, firstUpdateID.map { $0 &- 1 } ?? (id &- 1))
         case .depthContiguous:
-            guard let first = frame.firstUpdateID, first > previous &+ 1 else { return nil }
+            guard let first = firstUpdateID, first > previous &+ 1 else { return nil }
             return (previous &+ 1)...(first &- 1)
         case .bookTicker, .depthSnapshot, .eventTime, .content:
             return nil

@@ -9,8 +9,10 @@ import Glibc
 /// The merge state of one capture: its rings in, its segment writer out.
 ///
 /// Owned by the merger thread: nothing here is touched by any other thread except the
-/// atomics in the statistics objects and `latePolicy`/`flushInterval` updates, which go
-/// through the `settings` mutex and are picked up between batches.
+/// atomics in the statistics objects and settings updates (`late_policy`, `hole_wait`, flush
+/// interval, stream watch), which go through the `settings` mutex and are picked up between
+/// batches. Split by concern: holes in continuity streams (`+Holes`), the open buffer, late
+/// placement and hand-over (`+Output`).
 /// Its hot fields are `@exclusivity(unchecked)`: that single owner is the guarantee, and the
 /// runtime checks cost about 8 % of the per-copy time (perf, hot-path microbenchmarks).
 public final class CaptureMerger: @unchecked Sendable {
@@ -22,29 +24,44 @@ public final class CaptureMerger: @unchecked Sendable {
     /// Latency, lag and ring-depth recording (nil with `[telemetry] enabled = false`).
     let telemetry: CaptureTelemetry?
     /// Never blocks the merger thread on a busy journal.
-    private let logger: DeferredLogger
+    let logger: DeferredLogger
     private let settings: Mutex<Settings>
 
     struct Settings {
         var latePolicy: LatePolicy
+        var holeWait: HoleWait
         var flushIntervalNanos: Int64
         var streamWatch: StreamWatchdog.Settings
     }
 
-    @exclusivity(unchecked) private var latePolicy: LatePolicy
+    @exclusivity(unchecked) var latePolicy: LatePolicy
     private var flushIntervalNanos: Int64
     @exclusivity(unchecked) private var streams: [UInt64: StreamSequencer] = [:]
+    /// The same sequencers by ``StreamSequencer/slot``.
+    @exclusivity(unchecked) var streamsBySlot: [StreamSequencer] = []
     @exclusivity(unchecked) private var lastStream: StreamSequencer?
     private let watchdog: StreamWatchdog
-    @exclusivity(unchecked) private var buffer: LineBuffer?
-    @exclusivity(unchecked) private var bufferStartedAt: Int64 = 0
+    /// The lines not yet handed to the writer (see CaptureMerger+Output.swift).
+    let output = OpenLines()
+    /// The `hole_wait` in force (see CaptureMerger+Holes.swift).
+    @exclusivity(unchecked) var holeWait: HoleWaitEstimator
+    /// Streams with copies held behind a hole.
+    @exclusivity(unchecked) var holding: [StreamSequencer] = []
+    /// Fill delays and hold delays (µs) since start, published to ``statistics`` every second.
+    @exclusivity(unchecked) var fillDelays = CaptureMerger.delayHistogram()
+    @exclusivity(unchecked) var holdDelays = CaptureMerger.delayHistogram()
+    @exclusivity(unchecked) var fillDelayMax: Int64 = 0
+    @exclusivity(unchecked) var holdDelayMax: Int64 = 0
+    private var nextPublishAt: Int64 = 0
+    /// The live consumer of the merged stream, if any (set before the merger starts).
+    public var consumer: MergedStreamConsumer?
     private var malformedLoggedAt: Int64 = 0
     private var malformedSuppressed = 0
-    private var storageDropLoggedAt: Int64 = 0
+    var storageDropLoggedAt: Int64 = 0
     /// Lines dropped since buffering last worked (storage failing); becomes a ledger entry.
-    private var dropSpan = StorageDropSpan()
-    /// Late copies per stream not yet attached to a buffer handed to the writer.
-    @exclusivity(unchecked) private var pendingLate: [String: Int] = [:]
+    var dropSpan = StorageDropSpan()
+    /// Merge counts per stream not yet attached to a buffer handed to the writer.
+    @exclusivity(unchecked) var pendingMerge: [String: StreamMergeCounts] = [:]
     /// Counts the times every connection of the capture was down at once (see ``checkOutage()``).
     @exclusivity(unchecked) private var outageEpoch = 0
     private var inOutage = false
@@ -61,6 +78,7 @@ public final class CaptureMerger: @unchecked Sendable {
         connections: [ConnectionStatistics],
         writer: SegmentWriter,
         latePolicy: LatePolicy,
+        holeWait: HoleWait = .auto,
         flushInterval: Duration,
         logger: Logger,
         telemetry: CaptureTelemetry? = nil,
@@ -73,18 +91,25 @@ public final class CaptureMerger: @unchecked Sendable {
         self.writer = writer
         self.logger = DeferredLogger(logger)
         self.latePolicy = latePolicy
+        self.holeWait = HoleWaitEstimator(holeWait)
         self.flushIntervalNanos = flushInterval.nanoseconds
         self.settings = Mutex(
-            Settings(latePolicy: latePolicy, flushIntervalNanos: flushInterval.nanoseconds, streamWatch: streamWatch))
+            Settings(
+                latePolicy: latePolicy, holeWait: holeWait, flushIntervalNanos: flushInterval.nanoseconds,
+                streamWatch: streamWatch))
         self.watchdog = StreamWatchdog(capture: name, settings: streamWatch, logger: self.logger)
         telemetry?.bind(capture: statistics)
         for (ring, stats) in zip(rings, connections) { telemetry?.attach(stats, ring: ring) }
     }
 
     /// Changes settings that may change live; applied by the merger thread within one loop.
-    func update(latePolicy: LatePolicy, flushInterval: Duration, streamWatch: StreamWatchdog.Settings) {
+    func update(
+        latePolicy: LatePolicy, holeWait: HoleWait, flushInterval: Duration, streamWatch: StreamWatchdog.Settings
+    ) {
         settings.withLock {
-            $0 = Settings(latePolicy: latePolicy, flushIntervalNanos: flushInterval.nanoseconds, streamWatch: streamWatch)
+            $0 = Settings(
+                latePolicy: latePolicy, holeWait: holeWait, flushIntervalNanos: flushInterval.nanoseconds,
+                streamWatch: streamWatch)
         }
     }
 
@@ -125,6 +150,7 @@ public final class CaptureMerger: @unchecked Sendable {
             if n > 0, let telemetry { telemetry.observe(ringDepth: n &+ ring.count, connection: connections[k].index) }
             processed += n
         }
+        if !holding.isEmpty { checkHoles(now: WallClock.monotonicNanos()) }
         return processed
     }
 
@@ -154,7 +180,6 @@ public final class CaptureMerger: @unchecked Sendable {
                 break
             }
             let stream = sequencer(for: scanned, in: bytes)
-            stream.noteSeen(connection: stats.index, at: frame.receivedAt)
             // A frame of an id-sequenced stream without its id (fields missing) cannot be placed:
             // a content hash would pose as an id and wreck the stream's order.
             guard let id = stream.rule == .content ? Self.contentHash(bytes) : stream.rule.sequenceID(of: scanned) else {
@@ -162,95 +187,108 @@ public final class CaptureMerger: @unchecked Sendable {
                 reportMalformed(bytes, connection: k)
                 return
             }
+            stream.noteSeen(connection: stats.index, at: frame.receivedAt, id: id)
+            // A continuity stream's copy that leaves a hole (or joins one being waited on) may
+            // wait for another connection to fill it: see CaptureMerger+Holes.swift.
+            if stream.continuity, let last = stream.lastEmitted, id > last,
+                !stream.held.isEmpty || stream.rule.missingRange(after: last, frame: scanned, id: id) != nil,
+                hold(frame, id: id, scanned: scanned, stream: stream, stats: stats)
+            {
+                return
+            }
             let previous = stream.lastEmitted
             let decision = stream.decide(id: id, frame: scanned, policy: latePolicy, receivedAt: frame.receivedAt)
             switch decision {
             case .emit(let gap):
                 stats.wins.bump()
-                append(frame.receivedAt, bytes, stream: stream, scanned: scanned)
-                if stream.outageEpoch != outageEpoch {
-                    stream.outageEpoch = outageEpoch
-                    recordOutageGap(stream: stream, previous: previous, next: id, receivedAt: frame.receivedAt)
-                } else if let gap {
-                    recordGap(gap, stream: stream)
-                }
-                stream.lastEmittedReceivedAt = frame.receivedAt
+                emitLine(bytes, receivedAt: frame.receivedAt, stream: stream, id: id, previous: previous, gap: gap)
             case .duplicate:
                 stats.duplicates.bump()
+                if stream.winnerReceivedAt != 0 {
+                    holeWait.record(lagNanos: frame.receivedAt &- stream.winnerReceivedAt, connection: stats.index)
+                }
             case .late(let first):
                 stats.lateCopies.bump()
-                pendingLate[stream.name, default: 0] += 1
                 if first { statistics.lateMessages.bump() }
-                if first && latePolicy == .emit { append(frame.receivedAt, bytes, stream: stream, scanned: scanned) }
+                late(bytes, receivedAt: frame.receivedAt, stream: stream, id: id, first: first)
             }
             telemetry?.record(
                 scanned, id: id, receivedAt: frame.receivedAt, connection: stats.index, decision: decision, stream: stream)
+            // A copy on another connection may prove a hole being waited on unfillable.
+            if !stream.held.isEmpty { expireHoles(of: stream, now: WallClock.monotonicNanos()) }
         }
     }
 
-    private func append(
-        _ receivedAt: Int64, _ bytes: UnsafeRawBufferPointer, stream: StreamSequencer, scanned: ScannedFrame
+    /// Writes the stream's next message in order and records what its arrival proves missing.
+    @inline(__always)
+    func emitLine(
+        _ bytes: UnsafeRawBufferPointer, receivedAt: Int64, stream: StreamSequencer, id: Int64, previous: Int64?,
+        gap: ClosedRange<Int64>?
     ) {
-        if buffer == nil || !buffer!.append(receivedAt: receivedAt, payload: bytes) {
-            if let full = buffer, full.lines > 0 { handOver(full) }
-            buffer = writer.acquireBuffer(minimum: LineBuffer.lineSize(payloadCount: bytes.count))
-            guard let fresh = buffer, fresh.append(receivedAt: receivedAt, payload: bytes) else {
-                statistics.storageDrops.bump()
-                dropSpan.add(receivedAt: receivedAt, stream: stream.name, id: stream.rule.sequenceID(of: scanned))
-                let now = WallClock.monotonicNanos()
-                if now - storageDropLoggedAt > 10_000_000_000 {
-                    storageDropLoggedAt = now
-                    logger.critical(
-                        "write buffers exhausted (storage failing); dropping lines",
-                        metadata: ["capture": "\(name)", "dropped_total": "\(statistics.storageDrops.load(ordering: .relaxed))"])
-                }
-                return
-            }
-            bufferStartedAt = WallClock.monotonicNanos()
-            if dropSpan.isOpen { closeDropSpan() }
-        } else if buffer!.lines == 1 {
-            bufferStartedAt = WallClock.monotonicNanos()
+        appendLine(receivedAt, bytes, stream: stream, id: id)
+        if stream.outageEpoch != outageEpoch {
+            stream.outageEpoch = outageEpoch
+            recordOutageGap(stream: stream, previous: previous, next: id, receivedAt: receivedAt)
+        } else if let gap {
+            recordGap(gap, stream: stream)
         }
-        statistics.emitted.bump()
-        statistics.lastEmittedAt.store(Int(receivedAt), ordering: .relaxed)
+        stream.lastEmittedReceivedAt = receivedAt
+        consumer?.merged(stream: stream.name, id: id, receivedAt: receivedAt, frame: bytes)
+    }
+
+    /// The merge counts of `stream` for the buffer being filled (and its running total).
+    @inline(__always)
+    func count(_ stream: StreamSequencer, _ change: (inout StreamMergeCounts) -> Void) {
+        change(&pendingMerge[stream.name, default: StreamMergeCounts()])
+        change(&stream.mergeCounts)
     }
 
     /// Hands the current buffer to the writer if it has been open for the flush interval.
+    /// Between batches: settings, outage and staleness checks, hole expiry, and the hand-over
+    /// of the open buffer once it is `flush_interval` old (keeping its newest `hole_wait` of
+    /// lines back for late copies).
     package func flushIfDue(now: Int64) {
         checkOutage()
         let s = settings.withLock { $0 }
         latePolicy = s.latePolicy
         flushIntervalNanos = s.flushIntervalNanos
+        holeWait.update(s.holeWait)
         watchdog.update(s.streamWatch, streams: streams.values)
         watchdog.checkIfDue(now: now, streams: streams.values, connections: connections, statistics: statistics)
-        if let b = buffer, b.lines > 0, now - bufferStartedAt >= flushIntervalNanos {
-            handOver(b)
-            buffer = nil
+        if !holding.isEmpty { checkHoles(now: now) }
+        if output.lines > 0, now - output.startedAt >= flushIntervalNanos {
+            rollOver(minimumFree: 0, keepTail: true, now: now)
+        }
+        if now >= nextPublishAt {
+            nextPublishAt = now + 1_000_000_000
+            holeWait.rollIfDue(now: now)
+            publishMergeFigures()
         }
         telemetry?.rollIfDue(now: now)
     }
 
-    /// Hands over whatever is buffered (at stop).
+    /// Releases every held copy (their holes become gaps) and hands over whatever is buffered (at stop).
     package func flushNow() {
-        if let b = buffer, b.lines > 0 {
-            handOver(b)
+        releaseAllHolds()
+        if output.lines > 0 {
+            if let b = output.split(keeping: 0, into: nil, update: advanceWritten) { handOver(b) }
         }
-        buffer = nil
         if dropSpan.isOpen { closeDropSpan() }
+        publishMergeFigures()
         telemetry?.finish()
     }
 
-    /// Submits a filled buffer, carrying the late copies counted since the previous one.
-    private func handOver(_ b: LineBuffer) {
-        if !pendingLate.isEmpty {
-            b.lateCopies.merge(pendingLate, uniquingKeysWith: +)
-            pendingLate = [:]
+    /// Submits a filled buffer, carrying the merge counts collected since the previous one.
+    func handOver(_ b: LineBuffer) {
+        if !pendingMerge.isEmpty {
+            for (stream, counts) in pendingMerge { b.merge[stream, default: StreamMergeCounts()].add(counts) }
+            pendingMerge = [:]
         }
         writer.submit(b)
     }
 
     /// Buffering works again after drops: one `storage` ledger entry for the whole span.
-    private func closeDropSpan() {
+    func closeDropSpan() {
         let up = connections.reduce(0) { $0 + ($1.connected.load(ordering: .relaxed) ? 1 : 0) }
         let record = dropSpan.close(detectedAt: WallClock.realtimeNanos(), connectionsUp: up)
         statistics.gaps.bump()
@@ -267,7 +305,7 @@ public final class CaptureMerger: @unchecked Sendable {
         writer.record(gap: record)
     }
 
-    private func recordGap(_ gap: ClosedRange<Int64>, stream: StreamSequencer) {
+    func recordGap(_ gap: ClosedRange<Int64>, stream: StreamSequencer) {
         statistics.gaps.bump()
         statistics.missingIDs.bump(gap.count)
         let up = connections.reduce(0) { $0 + ($1.connected.load(ordering: .relaxed) ? 1 : 0) }
@@ -281,6 +319,7 @@ public final class CaptureMerger: @unchecked Sendable {
                 "missing": "\(gap.lowerBound)...\(gap.upperBound)", "connections_up": "\(up)",
             ])
         writer.record(gap: record)
+        consumer?.gap(record)
     }
 
     /// Per frame: detects the first frame of a connection's new link and asks whether anyone
@@ -340,7 +379,7 @@ public final class CaptureMerger: @unchecked Sendable {
     /// (`first_missing...last_missing`; `-1` for content-deduplicated streams, which have no
     /// ids), and those two lines' receive stamps as exclusive time bounds
     /// (`first_dropped_ns`/`last_dropped_ns`).
-    private func recordOutageGap(stream: StreamSequencer, previous: Int64?, next: Int64, receivedAt: Int64) {
+    func recordOutageGap(stream: StreamSequencer, previous: Int64?, next: Int64, receivedAt: Int64) {
         guard let previous else { return }
         let ordered = stream.rule != .content
         if ordered && next <= previous &+ 1 { return }
@@ -359,6 +398,7 @@ public final class CaptureMerger: @unchecked Sendable {
                 "seconds": "\(Double(receivedAt - stream.lastEmittedReceivedAt) / 1e9)",
             ])
         writer.record(gap: record)
+        consumer?.gap(record)
     }
 
     private func reportMalformed(_ bytes: UnsafeRawBufferPointer, connection k: Int) {
@@ -403,6 +443,8 @@ public final class CaptureMerger: @unchecked Sendable {
             let created = StreamSequencer(
                 name: Self.streamName(frame, rule: rule, bytes: bytes), rule: rule, keyBytes: Array(key))
             created.outageEpoch = outageEpoch
+            created.slot = streamsBySlot.count
+            streamsBySlot.append(created)
             watchdog.adopt(created)
             streams[h] = created
             lastStream = created

@@ -17,6 +17,9 @@ public final class StreamSequencer {
     public let name: String
     /// The rule the stream is sequenced by.
     public let rule: SequenceRule
+    /// Whether the rule proves continuity (trade, aggTrade, diff depth): only such a stream's
+    /// holes are waited on.
+    let continuity: Bool
     /// The key bytes that identify this stream in frames (combined stream name, or event+symbol).
     let keyBytes: [UInt8]
     /// The last id emitted in order, or nil before the first message.
@@ -25,6 +28,24 @@ public final class StreamSequencer {
     @exclusivity(unchecked) private var recent: SortedIDWindow
     @exclusivity(unchecked) private var late: RecentSet
     @exclusivity(unchecked) private var seenContent: RecentSet
+
+    /// Index of this stream in its capture (assigned at creation): the tag of its lines in the
+    /// merger's ``OpenLines`` index.
+    var slot = -1
+    /// The highest id of this stream in a buffer already handed to the writer: a late copy
+    /// at or below it can no longer be placed.
+    @exclusivity(unchecked) var writtenThrough = Int64.min
+    /// Copies held back behind a hole (continuity streams only), ascending by id; see
+    /// `StreamSequencer+Holes.swift`.
+    @exclusivity(unchecked) var held: [HeldCopy] = []
+    /// Monotonic ns since the oldest held copy waits, and that copy's receive stamp.
+    @exclusivity(unchecked) var holdingSince: Int64 = 0
+    @exclusivity(unchecked) var holdingSinceReceivedAt: Int64 = 0
+    /// The newest id each connection (by index) delivered on this stream: a hole that every
+    /// connection still up has passed cannot be filled any more.
+    @exclusivity(unchecked) var lastIDOn: [Int64] = []
+    /// Cumulative merge counts (holes, late copies) for tests, stats and logs.
+    @exclusivity(unchecked) public internal(set) var mergeCounts = StreamMergeCounts()
 
     /// Messages emitted, duplicates seen, late copies and late messages (unique ids).
     @exclusivity(unchecked) public private(set) var emitted = 0
@@ -35,7 +56,7 @@ public final class StreamSequencer {
     @exclusivity(unchecked) public private(set) var missingIDs: Int64 = 0
     /// After a ``SequenceDecision/duplicate``: the receive stamp of the copy that won, or 0
     /// when it is no longer remembered. Telemetry turns it into the loser's lag.
-    @exclusivity(unchecked) public private(set) var winnerReceivedAt: Int64 = 0
+    @exclusivity(unchecked) public internal(set) var winnerReceivedAt: Int64 = 0
     /// Slot assigned by the capture's telemetry (arrivals sidecar stream index); -1 until seen.
     @exclusivity(unchecked) var telemetrySlot = -1
     /// The capture's outage epoch when this stream last emitted; a different epoch at the next
@@ -50,21 +71,36 @@ public final class StreamSequencer {
 
     /// Records a copy from connection `index` (every copy, winners and duplicates alike).
     @inline(__always)
-    func noteSeen(connection index: Int, at receivedAt: Int64) {
+    func noteSeen(connection index: Int, at receivedAt: Int64, id: Int64) {
         if index >= lastSeenOn.count {
             lastSeenOn.append(contentsOf: repeatElement(0, count: index + 1 - lastSeenOn.count))
+            lastIDOn.append(contentsOf: repeatElement(Int64.min, count: index + 1 - lastIDOn.count))
         }
         lastSeenOn[index] = receivedAt
+        if id > lastIDOn[index] { lastIDOn[index] = id }
     }
 
     init(name: String, rule: SequenceRule, keyBytes: [UInt8], window: Int = 16_384) {
         self.name = name
         self.rule = rule
+        self.continuity = rule.detectsGaps
         self.keyBytes = keyBytes
         self.recent = SortedIDWindow(capacity: window)
         self.late = RecentSet(capacity: rule == .content ? 1 : 1024)
         self.seenContent = RecentSet(capacity: rule == .content ? window : 1)
     }
+
+    /// Takes `id` as the stream's next message in order (from ``decide`` or a released hold).
+    @inline(__always)
+    func accept(id: Int64, gap: ClosedRange<Int64>?, receivedAt: Int64) {
+        if let gap { missingIDs += Int64(gap.count) }
+        lastEmitted = id
+        recent.append(id, stamp: receivedAt)
+        emitted += 1
+    }
+
+    /// A late copy was written into the capture (placed, or out of order with `emit`).
+    func noteLateWritten() { emitted += 1 }
 
     /// Decides for a message with exchange id `id` (or content hash for ``SequenceRule/content``)
     /// whose copy was read from its socket at `receivedAt` (ns).
@@ -86,10 +122,7 @@ public final class StreamSequencer {
         }
         if id > last {
             let gap = rule.missingRange(after: last, frame: frame, id: id)
-            if let gap { missingIDs += Int64(gap.count) }
-            lastEmitted = id
-            recent.append(id, stamp: receivedAt)
-            emitted += 1
+            accept(id: id, gap: gap, receivedAt: receivedAt)
             return .emit(gap: gap)
         }
         if let slot = recent.slot(of: id) {
@@ -110,9 +143,8 @@ public final class StreamSequencer {
         let first = late.insert(id, stamp: receivedAt)
         if first {
             lateMessages += 1
-            if policy == .emit { emitted += 1 }
-        } else if policy == .emit {
-            // Already emitted as a late message once: further copies are duplicates.
+        } else if policy != .drop {
+            // Already placed (or written) as a late message once: further copies are duplicates.
             winnerReceivedAt = late.stamp(of: id) ?? 0
             lateCopies -= 1
             duplicates += 1

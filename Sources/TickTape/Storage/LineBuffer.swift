@@ -13,10 +13,10 @@ public final class LineBuffer: @unchecked Sendable {
     /// Receive stamp of the first and last line.
     @exclusivity(unchecked) public internal(set) var firstReceivedAt: Int64 = 0
     @exclusivity(unchecked) public internal(set) var lastReceivedAt: Int64 = 0
-    /// Late copies per stream that the merger counted while this buffer was being filled;
-    /// they travel with the lines so the segment holding them can report them. Empty (and
-    /// never allocated) unless a late copy arrived.
-    var lateCopies: [String: Int] = [:]
+    /// What the merger counted per stream (holes, late copies) while this buffer was being
+    /// filled; it travels with the lines so the segment holding them can report it. Empty (and
+    /// never allocated) unless something was counted.
+    var merge: [String: StreamMergeCounts] = [:]
 
     /// `package` (like ``append(receivedAt:payload:)`` and ``reset()``): for the hot-path microbenchmarks.
     package init(capacity: Int) {
@@ -36,7 +36,56 @@ public final class LineBuffer: @unchecked Sendable {
     /// equivalent and every line parseable.
     package func append(receivedAt: Int64, payload: UnsafeRawBufferPointer) -> Bool {
         guard capacity - count >= Self.lineSize(payloadCount: payload.count) else { return false }
-        var p = base + count
+        count += Self.writeLine(at: base + count, receivedAt: receivedAt, payload: payload)
+        if lines == 0 { firstReceivedAt = receivedAt }
+        lastReceivedAt = receivedAt
+        lines += 1
+        return true
+    }
+
+    /// Inserts `<receivedAt> <payload>\n` at byte `offset` (the start of a line, or ``count``),
+    /// moving the lines after it up. Returns the inserted line's length, or nil if it does not fit.
+    /// The caller (the merger's ``OpenLines``) keeps the receive-stamp bounds.
+    func insert(receivedAt: Int64, payload: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+        precondition(offset >= 0 && offset <= count)
+        let length = Self.digitCount(receivedAt) + payload.count + 2
+        guard capacity - count >= length else { return nil }
+        if offset < count { (base + offset + length).copyMemory(from: base + offset, byteCount: count - offset) }
+        _ = Self.writeLine(at: base + offset, receivedAt: receivedAt, payload: payload)
+        count += length
+        lines += 1
+        return length
+    }
+
+    /// Moves the bytes from `offset` to the end (`lineCount` whole lines) to the end of `other`.
+    /// Returns false, changing nothing, if `other` has no room.
+    func moveTail(from offset: Int, lineCount: Int, to other: LineBuffer) -> Bool {
+        let n = count - offset
+        guard n >= 0, other.capacity - other.count >= n else { return false }
+        (other.base + other.count).copyMemory(from: base + offset, byteCount: n)
+        other.count += n
+        other.lines += lineCount
+        count = offset
+        lines -= lineCount
+        return true
+    }
+
+    /// Decimal digits of a non-negative stamp (negative stamps are written as 0).
+    @inline(__always)
+    static func digitCount(_ receivedAt: Int64) -> Int {
+        var v = UInt64(max(receivedAt, 0))
+        var n = 1
+        while v >= 10 {
+            v /= 10
+            n += 1
+        }
+        return n
+    }
+
+    /// Writes one line at `p`; returns its length.
+    @inline(__always)
+    private static func writeLine(at start: UnsafeMutableRawPointer, receivedAt: Int64, payload: UnsafeRawBufferPointer) -> Int {
+        var p = start
         // Decimal digits of a non-negative stamp, written back to front.
         var digits: (UInt64, Int) = (UInt64(max(receivedAt, 0)), 0)
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -64,11 +113,7 @@ public final class LineBuffer: @unchecked Sendable {
         p += payload.count
         p.storeBytes(of: UInt8(ascii: "\n"), as: UInt8.self)
         p += 1
-        if lines == 0 { firstReceivedAt = receivedAt }
-        lastReceivedAt = receivedAt
-        lines += 1
-        count = p - base
-        return true
+        return p - start
     }
 
     /// Empties the buffer for reuse.
@@ -77,7 +122,7 @@ public final class LineBuffer: @unchecked Sendable {
         lines = 0
         firstReceivedAt = 0
         lastReceivedAt = 0
-        if !lateCopies.isEmpty { lateCopies = [:] }
+        if !merge.isEmpty { merge = [:] }
     }
 
     /// The filled part.

@@ -1,7 +1,7 @@
 /// One segment for the sealer: the plain file to seal and what is known about it.
 ///
 /// A job from the writer knows the segment's exact wall-clock span, the ledger entries the
-/// writer assigned to it, the clock samples and the late copies the merger counted. A job
+/// writer assigned to it, the clock samples and what the merger counted (holes, late copies). A job
 /// from crash recovery knows only the file: the span comes from its name and contents, the
 /// gaps from `gaps.jsonl` by time, and late copies are unknown.
 public struct SealJob: Sendable, Equatable {
@@ -15,12 +15,13 @@ public struct SealJob: Sendable, Equatable {
     public var startedAt: Int64
     public var endedAt: Int64?
     public var gaps: [GapRecord]?
-    public var lateCopies: [String: Int]?
+    /// What the merger counted per stream (nil from crash recovery: unknown).
+    public var merge: [String: StreamMergeReport]?
     public var clock: [ClockSyncState]
 
     public init(
         source: String, directory: String, base: String, capture: String, recovered: Bool, startedAt: Int64,
-        endedAt: Int64? = nil, gaps: [GapRecord]? = nil, lateCopies: [String: Int]? = nil, clock: [ClockSyncState] = []
+        endedAt: Int64? = nil, gaps: [GapRecord]? = nil, merge: [String: StreamMergeReport]? = nil, clock: [ClockSyncState] = []
     ) {
         self.source = source
         self.directory = directory
@@ -30,7 +31,7 @@ public struct SealJob: Sendable, Equatable {
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.gaps = gaps
-        self.lateCopies = lateCopies
+        self.merge = merge
         self.clock = clock
     }
 

@@ -26,8 +26,8 @@ struct SegmentFile {
     var clock: [ClockSyncState] = []
     /// Gap-ledger entries written while this segment was current.
     var gaps: [GapRecord] = []
-    /// Late copies per stream, as counted by the merger for the buffers written here.
-    var lateCopies: [String: Int] = [:]
+    /// What the merger counted per stream (holes, late copies) for the buffers written here.
+    var merge: [String: StreamMergeTally] = [:]
 
     /// The segment's base name (see ``SegmentName``).
     var base: String { String(finalPath.dropFirst(directory.count + 1).dropLast(SegmentName.closedSuffix.count)) }
@@ -74,9 +74,16 @@ struct SegmentFile {
     }
 
     mutating func account(lines count: Int, first: Int64, last: Int64) {
-        if lines == 0 { firstReceivedAt = first }
+        guard count > 0 else { return }
+        // Late copies placed in id order carry their own (later) stamps: keep the true bounds.
+        if lines == 0 {
+            firstReceivedAt = first
+            lastReceivedAt = last
+        } else {
+            firstReceivedAt = min(firstReceivedAt, first)
+            lastReceivedAt = max(lastReceivedAt, last)
+        }
         lines += count
-        lastReceivedAt = last
     }
 
     func sync() -> Int32? {

@@ -23,8 +23,26 @@ public struct SegmentManifest: Sendable, Equatable {
         /// Copies the merger received late during the segment (dropped or emitted); nil when not
         /// known (a segment sealed by crash recovery).
         public var lateCopies: Int?
+        /// Holes waited on and late copies placed or dropped (nil: not known, crash recovery).
+        public var merge: StreamMergeReport?
         public var firstReceivedAt: Int64
         public var lastReceivedAt: Int64
+
+        public init(
+            name: String, rule: String, count: Int, firstID: Int64?, lastID: Int64?, lateLines: Int, lateCopies: Int?,
+            merge: StreamMergeReport? = nil, firstReceivedAt: Int64, lastReceivedAt: Int64
+        ) {
+            self.name = name
+            self.rule = rule
+            self.count = count
+            self.firstID = firstID
+            self.lastID = lastID
+            self.lateLines = lateLines
+            self.lateCopies = lateCopies
+            self.merge = merge
+            self.firstReceivedAt = firstReceivedAt
+            self.lastReceivedAt = lastReceivedAt
+        }
     }
 
     public var version = Self.currentVersion
@@ -91,6 +109,7 @@ public struct SegmentManifest: Sendable, Equatable {
                             ("stream", .string(s.name)), ("rule", .string(s.rule)), ("count", .int(Int64(s.count))),
                             ("first_id", opt(s.firstID)), ("last_id", opt(s.lastID)),
                             ("late_lines", .int(Int64(s.lateLines))), ("late_copies", opt(s.lateCopies.map(Int64.init))),
+                            ("merge", s.merge?.json ?? .null),
                             ("first_received_ns", .int(s.firstReceivedAt)), ("last_received_ns", .int(s.lastReceivedAt)),
                         ])
                     })
@@ -169,6 +188,7 @@ public struct SegmentManifest: Sendable, Equatable {
                     count: Int(try s.require("count").asInt()), firstID: s["first_id"]?.intValue,
                     lastID: s["last_id"]?.intValue, lateLines: Int(try s.require("late_lines").asInt()),
                     lateCopies: s["late_copies"]?.intValue.map { Int($0) },
+                    merge: s["merge"].flatMap { $0 == .null ? nil : StreamMergeReport(json: $0) },
                     firstReceivedAt: try s.require("first_received_ns").asInt(),
                     lastReceivedAt: try s.require("last_received_ns").asInt()))
         }

@@ -248,7 +248,7 @@ public final class SegmentWriter: @unchecked Sendable {
         partialOffset = 0
         peekedBuffer = nil
         current!.account(lines: buffer.lines, first: buffer.firstReceivedAt, last: buffer.lastReceivedAt)
-        if !buffer.lateCopies.isEmpty { current!.lateCopies.merge(buffer.lateCopies, uniquingKeysWith: +) }
+        for (stream, counts) in buffer.merge { current!.merge[stream, default: StreamMergeTally()].add(counts) }
         linesWritten.add(buffer.lines, ordering: .relaxed)
         bytesWritten.add(buffer.count, ordering: .relaxed)
         dirty = true
@@ -337,7 +337,7 @@ public final class SegmentWriter: @unchecked Sendable {
     private func sealJob(for file: SegmentFile, source: String, closedAt: Int64) -> SealJob {
         SealJob(
             source: source, directory: directory, base: file.base, capture: capture, recovered: false,
-            startedAt: file.createdAt, endedAt: closedAt, gaps: file.gaps, lateCopies: file.lateCopies,
+            startedAt: file.createdAt, endedAt: closedAt, gaps: file.gaps, merge: file.merge.mapValues(\.report),
             clock: file.clock)
     }
 

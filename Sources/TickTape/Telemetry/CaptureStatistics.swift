@@ -6,6 +6,25 @@ public final class CaptureStatistics: Sendable {
     public let emitted = Atomic<Int>(0)
     /// Distinct messages that arrived only after a later id had been emitted.
     public let lateMessages = Atomic<Int>(0)
+    /// Late copies put in their id-ordered place, and late copies dropped because their
+    /// place had already been handed to the writer.
+    public let latePlaced = Atomic<Int>(0)
+    public let lateDropped = Atomic<Int>(0)
+    /// Copies held behind a hole in a continuity stream; holes filled by another connection
+    /// within `hole_wait`, and holes that expired into ledger gaps.
+    public let heldCopies = Atomic<Int>(0)
+    public let holesFilled = Atomic<Int>(0)
+    public let holesExpired = Atomic<Int>(0)
+    /// The `hole_wait` in force (ns; adaptive with `"auto"`).
+    public let holeWaitNanos = Atomic<Int>(0)
+    /// Since start: time from a hole being noticed to its fill (p50, p99, max), and time a held
+    /// copy waited before release (the extra latency paid), ns; refreshed every second.
+    public let fillDelayP50Nanos = Atomic<Int>(0)
+    public let fillDelayP99Nanos = Atomic<Int>(0)
+    public let fillDelayMaxNanos = Atomic<Int>(0)
+    public let holdDelayP50Nanos = Atomic<Int>(0)
+    public let holdDelayP99Nanos = Atomic<Int>(0)
+    public let holdDelayMaxNanos = Atomic<Int>(0)
     /// Gap ledger entries and the ids they cover.
     public let gaps = Atomic<Int>(0)
     public let missingIDs = Atomic<Int>(0)

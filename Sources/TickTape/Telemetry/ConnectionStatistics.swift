@@ -30,6 +30,9 @@ public final class ConnectionStatistics: Sendable {
     public let wins = Atomic<Int>(0)
     public let duplicates = Atomic<Int>(0)
     public let lateCopies = Atomic<Int>(0)
+    /// Holes in continuity streams this connection filled while the others' successors waited:
+    /// its real value to the capture beyond winning races.
+    public let holesFilled = Atomic<Int>(0)
     public let malformed = Atomic<Int>(0)
     public let controlReplies = Atomic<Int>(0)
     /// Times the stream watchdog found a stream silent here while other connections delivered

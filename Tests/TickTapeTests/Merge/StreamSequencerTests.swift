@@ -38,13 +38,14 @@ import Testing
         #expect(s.lateMessages == 1)
     }
 
-    @Test func emitPolicyWritesALateMessageOnceOnly() {
+    @Test(arguments: [LatePolicy.emit, .place])
+    func aLateMessageIsTakenOnceOnlyWhenPoliciesKeepIt(policy: LatePolicy) {
         let s = StreamSequencer(name: "x", rule: .bookTicker, keyBytes: [])
-        _ = s.decide(id: 10, frame: frame, policy: .emit)
-        _ = s.decide(id: 30, frame: frame, policy: .emit)
-        #expect(s.decide(id: 20, frame: frame, policy: .emit) == .late(first: true))
-        #expect(s.decide(id: 20, frame: frame, policy: .emit) == .duplicate)
-        #expect(s.emitted == 3)
+        _ = s.decide(id: 10, frame: frame, policy: policy)
+        _ = s.decide(id: 30, frame: frame, policy: policy)
+        #expect(s.decide(id: 20, frame: frame, policy: policy) == .late(first: true))
+        #expect(s.decide(id: 20, frame: frame, policy: policy) == .duplicate)
+        #expect(s.emitted == 2, "the merger counts a late message written once it is placed")
     }
 
     @Test func tradeIdJumpIsRecordedAsGapButBookTickerJumpIsNot() {

@@ -29,11 +29,25 @@ enum SealingFixture {
         SealJob(
             source: source, directory: directory, base: base, capture: "t", recovered: recovered,
             startedAt: SegmentName.startNanos(of: base) ?? 0, endedAt: recovered ? nil : 1_763_700_100_000_000_000,
-            gaps: recovered ? nil : [], lateCopies: recovered ? nil : ["btcusdt@bookTicker": 2],
+            gaps: recovered ? nil : [], merge: recovered ? nil : ["btcusdt@bookTicker": Self.mergeReport],
             clock: [ClockSyncState.sample()])
     }
 
     static let base = "t-20251121T045320.000Z-000"
+
+    /// Two late copies, one placed and one dropped; one hole filled after 1.5 ms, one expired.
+    static let mergeReport: StreamMergeReport = {
+        var r = StreamMergeReport()
+        r.lateCopies = 2
+        r.latePlaced = 1
+        r.lateDropped = 1
+        r.holesFilled = 1
+        r.holesExpired = 1
+        r.fillDelayP50 = 1_500_000
+        r.fillDelayP99 = 1_500_000
+        r.fillDelayMax = 1_500_000
+        return r
+    }()
 }
 
 /// Runs an executable to completion; returns its exit status and everything it printed.

@@ -28,6 +28,8 @@ import Testing
         #expect(stream.name == "btcusdt@bookTicker" && stream.count == 500)
         #expect(stream.firstID == 1000 && stream.lastID == 1000 + 499 * 3)
         #expect(stream.lateLines == 0 && stream.lateCopies == 2)
+        #expect(stream.merge == F.mergeReport, "the merger's counts reach the manifest")
+        #expect(onDisk.streams.first?.merge == F.mergeReport, "and survive a round trip through JSON")
         #expect(!manifest.recovered && manifest.discardedBytes == 0)
         #expect(manifest.clock.count == 1)
         let sum = try await runTool("/usr/bin/sha256sum", [gzPath])

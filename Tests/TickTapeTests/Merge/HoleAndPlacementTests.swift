@@ -1,0 +1,227 @@
+import Foundation
+import Logging
+import NIOCore
+import Testing
+
+@testable import TickTape
+
+/// The merger's two completeness mechanisms, driven frame by frame with explicit receive stamps
+/// and an explicit clock (`checkHoles(now:)`), so every ordering is deterministic:
+/// holes in continuity streams wait for another connection, late copies are placed in id order.
+@Suite(.serialized) struct HoleAndPlacementTests {
+    /// A merger over `connections` connected slots writing to a temporary directory.
+    final class Rig {
+        let dir: TemporaryDirectory
+        let writer: SegmentWriter
+        let stats: [ConnectionStatistics]
+        let merger: CaptureMerger
+        var stamp: Int64 = 1_700_000_000_000_000_000
+
+        init(connections: Int = 2, holeWait: HoleWait = .fixed(.milliseconds(5)), policy: LatePolicy = .place) throws {
+            dir = try TemporaryDirectory()
+            writer = try SegmentWriter(
+                capture: "c", dataDirectory: dir.path, storage: StorageConfig(flushInterval: .milliseconds(100)),
+                logger: testLogger)
+            writer.start()
+            stats = (0..<connections).map { ConnectionStatistics(index: $0) }
+            for s in stats {
+                s.connected.store(true, ordering: .relaxed)
+                s.links.store(1, ordering: .relaxed)
+            }
+            merger = CaptureMerger(
+                name: "c", rings: stats.map { _ in SPSCRing(capacity: 64) }, connections: stats, writer: writer,
+                latePolicy: policy, holeWait: holeWait, flushInterval: .milliseconds(100), logger: testLogger)
+        }
+
+        /// Feeds one frame as read by connection `k`, 10 µs after the previous one.
+        func feed(_ frame: String, from k: Int) {
+            stamp += 10_000
+            var buffer = ByteBufferAllocator().buffer(capacity: frame.utf8.count)
+            buffer.writeString(frame)
+            merger.process(InboundFrame(receivedAt: stamp, payload: buffer), from: k)
+        }
+
+        /// Stops and returns the capture's frames and its ledger.
+        func finish() throws -> (frames: [String], gaps: [String]) {
+            merger.flushNow()
+            writer.finish()
+            defer { dir.cleanup() }
+            let frames = try readCaptureLines("\(dir.path)/c").map { try #require(splitLine($0)).1 }
+            let ledger = (try? String(contentsOfFile: "\(dir.path)/c/gaps.jsonl", encoding: .utf8)) ?? ""
+            return (frames, ledger.split(separator: "\n").map(String.init))
+        }
+
+        func stream(_ name: String) -> StreamSequencer? { merger.sequencers.first { $0.name == name } }
+    }
+
+    static func trade(_ t: Int64) -> String {
+        #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":\#(t),"p":"1.0","q":"1","m":false}}"#
+    }
+
+    static func depth(U: Int64, u: Int64, pu: Int64) -> String {
+        #"{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":\#(U),"u":\#(u),"pu":\#(pu),"b":[],"a":[]}}"#
+    }
+
+    static func book(_ u: Int64) -> String {
+        #"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":\#(u),"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1","T":1,"E":1}}"#
+    }
+
+    @Test func aTradeHoleOnTheFastConnectionIsFilledFromTheSlowOneInOrderWithoutAGap() throws {
+        let rig = try Rig()
+        for t: Int64 in [1, 2, 4, 5] { rig.feed(Self.trade(t), from: 0) }  // connection 0 skipped 3
+        let s = try #require(rig.stream("btcusdt@trade"))
+        #expect(s.lastEmitted == 2, "4 and 5 wait for 3")
+        #expect(s.held.map(\.id) == [4, 5])
+        for t: Int64 in [1, 2, 3] { rig.feed(Self.trade(t), from: 1) }
+        #expect(s.lastEmitted == 5 && s.held.isEmpty, "3 filled the hole and released its successors")
+        #expect(s.mergeCounts.holesFilled == 1 && s.mergeCounts.holesExpired == 0)
+        #expect(rig.stats[1].holesFilled.load(ordering: .relaxed) == 1, "the slow connection gets the credit")
+        let (frames, gaps) = try rig.finish()
+        #expect(frames == [1, 2, 3, 4, 5].map(Self.trade))
+        #expect(gaps.isEmpty, "no id any connection delivered is in the ledger")
+    }
+
+    @Test func aHoleEveryConnectionSkippedBecomesAGapAsSoonAsAllHavePassedIt() throws {
+        let rig = try Rig()
+        for t: Int64 in [1, 2, 4] { rig.feed(Self.trade(t), from: 0) }
+        let s = try #require(rig.stream("btcusdt@trade"))
+        #expect(s.held.count == 1)
+        for t: Int64 in [1, 2] { rig.feed(Self.trade(t), from: 1) }
+        #expect(s.held.count == 1, "connection 1 may still deliver 3")
+        rig.feed(Self.trade(4), from: 1)
+        #expect(s.held.isEmpty && s.lastEmitted == 4, "connection 1 passed 3 too: nobody can fill it, no waiting")
+        #expect(s.mergeCounts.holesExpired == 1)
+        let (frames, gaps) = try rig.finish()
+        #expect(frames == [1, 2, 4].map(Self.trade))
+        #expect(gaps.count == 1 && gaps[0].contains(#""first_missing":3"#) && gaps[0].contains(#""last_missing":3"#))
+    }
+
+    @Test func aHoleWaitsNoLongerThanHoleWait() throws {
+        let rig = try Rig(holeWait: .fixed(.milliseconds(5)))
+        for t: Int64 in [1, 2, 4, 5] { rig.feed(Self.trade(t), from: 0) }  // connection 1 silent
+        let s = try #require(rig.stream("btcusdt@trade"))
+        let heldAt = try #require(s.held.first?.heldAt)
+        rig.merger.checkHoles(now: heldAt + 4_000_000)
+        #expect(s.held.count == 2, "still within the 5 ms wait")
+        rig.merger.checkHoles(now: heldAt + 5_000_000)
+        #expect(s.held.isEmpty && s.lastEmitted == 5, "expired: the successors go out")
+        rig.feed(Self.trade(3), from: 1)  // the copy comes after all: counted late, placed in order
+        #expect(s.mergeCounts.latePlaced == 1)
+        let (frames, gaps) = try rig.finish()
+        #expect(frames == [1, 2, 3, 4, 5].map(Self.trade), "a late copy whose place is still in memory is placed")
+        #expect(gaps.count == 1, "the expired hole was recorded when it expired")
+    }
+
+    @Test func noWaitWhenNoOtherConnectionIsUp() throws {
+        let rig = try Rig()
+        rig.stats[1].connected.store(false, ordering: .relaxed)
+        for t: Int64 in [1, 2, 4] { rig.feed(Self.trade(t), from: 0) }
+        let s = try #require(rig.stream("btcusdt@trade"))
+        #expect(s.held.isEmpty && s.lastEmitted == 4, "nobody could fill it: emitted at once with its gap")
+        _ = try rig.finish()
+    }
+
+    @Test func aDepthChainHoleIsFilledByPu() throws {
+        let rig = try Rig()
+        rig.feed(Self.depth(U: 100, u: 110, pu: 99), from: 0)
+        rig.feed(Self.depth(U: 121, u: 130, pu: 120), from: 0)  // skipped 111…120
+        let s = try #require(rig.stream("btcusdt@depth@0ms"))
+        #expect(s.lastEmitted == 110 && s.held.count == 1)
+        rig.feed(Self.depth(U: 100, u: 110, pu: 99), from: 1)
+        rig.feed(Self.depth(U: 111, u: 120, pu: 110), from: 1)
+        #expect(s.lastEmitted == 130 && s.held.isEmpty)
+        let (frames, gaps) = try rig.finish()
+        #expect(
+            frames == [
+                Self.depth(U: 100, u: 110, pu: 99), Self.depth(U: 111, u: 120, pu: 110), Self.depth(U: 121, u: 130, pu: 120),
+            ])
+        #expect(gaps.isEmpty)
+    }
+
+    @Test func aLateBookTickerIsPlacedInIdOrderAmongLinesStillInMemory() throws {
+        let rig = try Rig()
+        for u: Int64 in [10, 30, 40] { rig.feed(Self.book(u), from: 0) }
+        rig.feed(Self.trade(1), from: 0)
+        rig.feed(Self.book(20), from: 1)  // connection 0 skipped 20: late, placed before 30
+        rig.feed(Self.book(20), from: 0)  // another copy: a duplicate now
+        let s = try #require(rig.stream("btcusdt@bookTicker"))
+        #expect(s.mergeCounts.lateCopies == 1 && s.mergeCounts.latePlaced == 1 && s.mergeCounts.lateDropped == 0)
+        let (frames, _) = try rig.finish()
+        #expect(frames == [Self.book(10), Self.book(20), Self.book(30), Self.book(40), Self.trade(1)])
+    }
+
+    @Test func aLateCopyWhosePlaceWasHandedOverIsDroppedAndCounted() throws {
+        let rig = try Rig(holeWait: .fixed(.zero))
+        for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
+        rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 1_000_000_000)  // flush interval passed
+        rig.feed(Self.book(20), from: 1)
+        let s = try #require(rig.stream("btcusdt@bookTicker"))
+        #expect(s.mergeCounts.lateDropped == 1 && s.mergeCounts.latePlaced == 0)
+        #expect(rig.merger.statistics.lateDropped.load(ordering: .relaxed) == 1)
+        let (frames, _) = try rig.finish()
+        #expect(frames == [Self.book(10), Self.book(30)], "the file stays strictly increasing")
+    }
+
+    @Test func aHandOverKeepsTheNewestLinesBackForLateCopies() throws {
+        let rig = try Rig(holeWait: .fixed(.seconds(1)))
+        for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
+        // Stamps are from 2023: older than the hold-back horizon, so the first hand-over takes them.
+        rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 1_000_000_000)
+        rig.stamp = WallClock.realtimeNanos()
+        for u: Int64 in [50, 70] { rig.feed(Self.book(u), from: 0) }
+        rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 2_000_000_000)
+        #expect(rig.merger.output.lines == 2, "lines younger than hole_wait stay in memory")
+        rig.feed(Self.book(60), from: 1)
+        rig.feed(Self.book(20), from: 1)
+        let s = try #require(rig.stream("btcusdt@bookTicker"))
+        #expect(s.mergeCounts.latePlaced == 1 && s.mergeCounts.lateDropped == 1)
+        let (frames, _) = try rig.finish()
+        #expect(frames == [10, 30, 50, 60, 70].map(Self.book))
+    }
+
+    @Test func thePolicyDropKeepsFirstArrivalsOnly() throws {
+        let rig = try Rig(policy: .drop)
+        for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
+        rig.feed(Self.book(20), from: 1)
+        let (frames, _) = try rig.finish()
+        #expect(frames == [Self.book(10), Self.book(30)])
+    }
+
+    @Test func theMergedStreamConsumerSeesOrderedMessagesAndFlaggedLateCopies() throws {
+        final class Collect: MergedStreamConsumer {
+            var merged: [Int64] = []
+            var late: [(Int64, Bool)] = []
+            var gaps = 0
+            func merged(stream: String, id: Int64, receivedAt: Int64, frame: UnsafeRawBufferPointer) { merged.append(id) }
+            func late(stream: String, id: Int64, receivedAt: Int64, frame: UnsafeRawBufferPointer, placed: Bool) {
+                late.append((id, placed))
+            }
+            func gap(_ record: GapRecord) { gaps += 1 }
+        }
+        let rig = try Rig()
+        let consumer = Collect()
+        rig.merger.consumer = consumer
+        for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
+        rig.feed(Self.book(20), from: 1)
+        #expect(consumer.merged == [10, 30])
+        #expect(consumer.late.count == 1 && consumer.late[0] == (20, true))
+        _ = try rig.finish()
+    }
+
+    /// The adaptive wait follows the measured lag: 2 ms of lag on every duplicate gives
+    /// p99.9 ≈ 2 ms, so the wait is about 2 × 1.5 + 1 = 4 ms.
+    @Test func autoHoleWaitFollowsTheMeasuredLag() {
+        var e = HoleWaitEstimator(.auto)
+        #expect(e.nanos == HoleWait.autoInitial.nanoseconds)
+        for _ in 0..<10_000 { e.record(lagNanos: 2_000_000, connection: 1) }
+        e.rollIfDue(now: 1)
+        #expect(abs(e.nanos - 4_000_000) < 100_000, "got \(e.nanos)")
+        for _ in 0..<10_000 { e.record(lagNanos: 1_000_000_000, connection: 1) }
+        e.rollIfDue(now: 2_000_000_000)
+        #expect(e.nanos == HoleWait.autoRange.upperBound.nanoseconds, "clamped")
+        var fixed = HoleWaitEstimator(.fixed(.milliseconds(7)))
+        fixed.record(lagNanos: 50_000_000, connection: 0)
+        fixed.rollIfDue(now: 1)
+        #expect(fixed.nanos == 7_000_000)
+    }
+}
