@@ -4,8 +4,11 @@
 ///
 /// A hole is waited on only while it can still be filled: some connection that is up has not
 /// yet delivered an id beyond it (each connection delivers in order, so one that has passed
-/// the hole skipped it too). The wait is bounded per copy: no held copy waits longer than
-/// `hole_wait` after it arrived.
+/// the hole skipped it too), and has not yet delivered anything received `hole_wait` after the
+/// hole was noticed. The wait is measured in receive stamps, like the lag it is derived from, so
+/// a merger or event loop running behind (a busy machine) does not expire holes whose fill is
+/// already on its way; a connection that stops reading altogether is waited for at most
+/// ``HoleWaitEstimator/placementNanos`` of merger time.
 extension CaptureMerger {
     /// Holds `frame` (id above the last emitted, leaving or joining a hole). Returns false
     /// when nothing can fill the hole, so the caller emits it at once with its gap.
@@ -24,7 +27,9 @@ extension CaptureMerger {
         }
         let now = WallClock.monotonicNanos()
         if stream.held.isEmpty {
-            guard holeWait.nanos > 0, canFill(stream, below: id) else { return false }
+            guard holeWait.nanos > 0, canFill(stream, below: id, deadline: frame.receivedAt &+ holeWait.nanos) else {
+                return false
+            }
             stream.holdingSince = now
             stream.holdingSinceReceivedAt = frame.receivedAt
             holding.append(stream)
@@ -57,11 +62,17 @@ extension CaptureMerger {
         return true
     }
 
-    /// Whether a connection that is up may still deliver an id below `id` on this stream.
-    func canFill(_ stream: StreamSequencer, below id: Int64) -> Bool {
-        for c in connections where c.connected.load(ordering: .relaxed) {
+    /// Whether a connection that is up may still deliver an id below `id` on this stream before
+    /// receive time `deadline`: it has neither passed `id` nor delivered anything received at
+    /// or after `deadline` (it reads in order, so the fill would have come first).
+    func canFill(_ stream: StreamSequencer, below id: Int64, deadline: Int64) -> Bool {
+        for k in connections.indices {
+            let c = connections[k]
+            guard c.connected.load(ordering: .relaxed) else { continue }
             let i = c.index
-            if i >= stream.lastIDOn.count || stream.lastIDOn[i] < id { return true }
+            let passed = i < stream.lastIDOn.count && stream.lastIDOn[i] >= id
+            let late = k < lastFrameAt.count && lastFrameAt[k] >= deadline
+            if !passed && !late { return true }
         }
         return false
     }
@@ -99,7 +110,8 @@ extension CaptureMerger {
     /// any more: the missing ids become a ledger gap and the held copies go out.
     func expireHoles(of stream: StreamSequencer, now: Int64) {
         while let head = stream.held.first,
-            now - stream.holdingSince >= holeWait.nanos || !canFill(stream, below: head.id)
+            now - stream.holdingSince >= holeWait.placementNanos
+                || !canFill(stream, below: head.id, deadline: stream.holdingSinceReceivedAt &+ holeWait.nanos)
         {
             stream.held.removeFirst()
             let gap = stream.lastEmitted.flatMap {

@@ -54,14 +54,17 @@ extension CaptureMerger {
         consumer?.late(stream: stream.name, id: id, receivedAt: receivedAt, frame: bytes, placed: placed)
     }
 
-    /// Hands the open buffer to the writer. With `keepTail`, the lines younger than `hole_wait`
-    /// stay in memory (moved to a fresh buffer) so late copies can still be placed among them;
+    /// Hands the open buffer to the writer. With `keepTail`, the lines younger than the
+    /// placement window (``HoleWaitEstimator/placementNanos``) stay in memory (moved to a fresh buffer) so late copies can still be placed among them;
     /// `minimumFree` is the room the caller needs afterwards.
     func rollOver(minimumFree: Int, keepTail: Bool, now: Int64) {
         let capacity = writer.bufferSize
         var tail = 0
-        if keepTail, latePolicy != .drop, holeWait.nanos > 0, output.lines > 0 {
-            tail = output.tailCount(newerThan: WallClock.realtimeNanos() - holeWait.nanos)
+        if keepTail, latePolicy != .drop, holeWait.placementNanos > 0, output.lines > 0 {
+            // Measured against the newest line received (a merger running behind keeps its
+            // window), but never more than a flush interval behind the clock.
+            let reference = max(newestReceivedAt, WallClock.realtimeNanos() - flushIntervalNanos)
+            tail = output.tailCount(newerThan: reference - holeWait.placementNanos)
             if tail == output.lines && minimumFree == 0 { return }  // everything is still young: not due yet
             if tail == output.lines || output.tailBytes(tail) + minimumFree > capacity / 2 { tail = 0 }
         }
@@ -100,6 +103,7 @@ extension CaptureMerger {
     /// Copies the merger-owned figures (hole wait, delay quantiles) into the shared statistics.
     func publishMergeFigures() {
         statistics.holeWaitNanos.store(Int(holeWait.nanos), ordering: .relaxed)
+        statistics.heldNow.store(holding.reduce(0) { $0 + $1.held.count }, ordering: .relaxed)
         if fillDelays.totalCount > 0 {
             statistics.fillDelayP50Nanos.store(Int(fillDelays.valueAtPercentile(50)) * 1_000, ordering: .relaxed)
             statistics.fillDelayP99Nanos.store(Int(fillDelays.valueAtPercentile(99)) * 1_000, ordering: .relaxed)

@@ -35,7 +35,7 @@ public final class CaptureMerger: @unchecked Sendable {
     }
 
     @exclusivity(unchecked) var latePolicy: LatePolicy
-    private var flushIntervalNanos: Int64
+    var flushIntervalNanos: Int64
     @exclusivity(unchecked) private var streams: [UInt64: StreamSequencer] = [:]
     /// The same sequencers by ``StreamSequencer/slot``.
     @exclusivity(unchecked) var streamsBySlot: [StreamSequencer] = []
@@ -68,7 +68,9 @@ public final class CaptureMerger: @unchecked Sendable {
     private var everConnected = false
     /// Per connection: receive stamp of its last frame, and the `links` count its frames were
     /// last seen under (a change marks the first frame of a new link).
-    @exclusivity(unchecked) private var lastFrameAt: [Int64] = []
+    @exclusivity(unchecked) var lastFrameAt: [Int64] = []
+    /// The newest receive stamp processed on any connection: the merged stream's "now".
+    @exclusivity(unchecked) var newestReceivedAt: Int64 = 0
     @exclusivity(unchecked) private var seenLinks: [Int] = []
 
     /// `package`: the hot-path microbenchmarks (Benchmarks/HotPath) build mergers directly.
@@ -351,6 +353,7 @@ public final class CaptureMerger: @unchecked Sendable {
             }
         }
         lastFrameAt[k] = receivedAt
+        if receivedAt > newestReceivedAt { newestReceivedAt = receivedAt }
     }
 
     /// Notices when every connection is down at once. The rings are drained first, so every

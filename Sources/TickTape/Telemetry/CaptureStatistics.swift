@@ -13,6 +13,8 @@ public final class CaptureStatistics: Sendable {
     /// Copies held behind a hole in a continuity stream; holes filled by another connection
     /// within `hole_wait`, and holes that expired into ledger gaps.
     public let heldCopies = Atomic<Int>(0)
+    /// Copies held right now (gauge, refreshed every second).
+    public let heldNow = Atomic<Int>(0)
     public let holesFilled = Atomic<Int>(0)
     public let holesExpired = Atomic<Int>(0)
     /// The `hole_wait` in force (ns; adaptive with `"auto"`).
