@@ -69,6 +69,14 @@ struct Simulate: AsyncParsableCommand {
             """)
     var sendLog: String?
 
+    @Option(
+        help: """
+            Record what each connection index was sent and, at exit (SIGINT/SIGTERM), write it to this directory: \
+            connection-K.txt, one combined frame per line in send order (the ground truth of \
+            scripts/completeness-check); 8 bytes of memory per message and connection until exit.
+            """)
+    var sentLog: String?
+
     @Option(help: "TLS certificate chain (PEM); serve wss:// when given with --tls-key.")
     var tlsCert: String?
 
@@ -97,7 +105,7 @@ struct Simulate: AsyncParsableCommand {
         config.pingInterval = .seconds(pingInterval)
         config.profiles = try Self.parseProfiles(profile)
         // A long CLI run at a high rate must not grow by 8 bytes per message and connection.
-        config.recordsSentMessages = false
+        config.recordsSentMessages = sentLog != nil
         if sendLog != nil {
             guard recording == nil else { throw ValidationError("--send-log needs synthetic data (no --recording)") }
             config.recordsFirstSendTimes = true
@@ -127,11 +135,34 @@ struct Simulate: AsyncParsableCommand {
         flushStdout()
         await waitForTermination()
         try await simulator.stop()
+        if let sentLog { try Self.writeSentLog(simulator, to: sentLog) }
         if let sendLog {
             let count = try simulator.writeSendLog(to: sendLog)
             print("send log: \(count) messages written to \(sendLog)")
             flushStdout()
         }
+    }
+
+    /// Writes `connection-K.txt` per connection index that was sent anything.
+    static func writeSentLog(_ simulator: ExchangeSimulator, to directory: String) throws {
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw ValidationError("--sent-log: cannot create \(directory): \(String(cString: strerror(errno)))")
+        }
+        for k in 0..<64 {
+            let sent = simulator.sentMessages(connection: k)
+            if sent.isEmpty { continue }
+            let path = "\(directory)/connection-\(k).txt"
+            guard let file = fopen(path, "w") else {
+                throw ValidationError("--sent-log: cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            for index in sent {
+                fputs(simulator.frame(message: index, combined: true), file)
+                fputc(0x0A, file)
+            }
+            guard fclose(file) == 0 else { throw ValidationError("--sent-log: writing \(path) failed") }
+            print("sent log: connection \(k): \(sent.count) messages")
+        }
+        flushStdout()
     }
 
     /// Parses `K:AT:KIND[=ARG]` (see the command's discussion).

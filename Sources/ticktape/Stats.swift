@@ -23,6 +23,8 @@ struct Stats: ParsableCommand {
         var lateLines = 0
         var lateCopies = 0
         var lateCopiesUnknown = false
+        /// Holes and late copies summed over the segments that know them (nil: none does).
+        var merge: StreamMergeReport?
     }
 
     struct CaptureTotals {
@@ -59,6 +61,11 @@ struct Stats: ParsableCommand {
                 add(&t, records: s.count, first: s.firstReceivedAt, last: s.lastReceivedAt, firstID: s.firstID, lastID: s.lastID)
                 t.lateLines += s.lateLines
                 if let late = s.lateCopies { t.lateCopies += late } else { t.lateCopiesUnknown = true }
+                if let merge = s.merge {
+                    var sum = t.merge ?? StreamMergeReport()
+                    sum.add(merge)
+                    t.merge = sum
+                }
                 c.streams[s.name] = t
             }
             c.gaps += m.gaps
@@ -138,6 +145,19 @@ struct Stats: ParsableCommand {
             print(
                 "  " + pad(stream, 30) + lpad(String(t.records), 9) + lpad(String((rate * 10).rounded() / 10), 11) + "  "
                     + pad(ids, 38) + lpad(late, 11) + lpad(String(gaps), 6))
+        }
+        let merged = c.streams.filter { $0.value.merge.map { !$0.isQuiet } ?? false }
+        if !merged.isEmpty {
+            print("  stream                          holes filled  expired  fill p50/p99/max (ms)   late placed  dropped")
+            for stream in merged.keys.sorted() {
+                let m = merged[stream]!.merge!
+                func ms(_ v: Int64?) -> String { v.map { String((Double($0) / 1e5).rounded() / 10) } ?? "-" }
+                let fill = "\(ms(m.fillDelayP50))/\(ms(m.fillDelayP99))/\(ms(m.fillDelayMax))"
+                print(
+                    "  " + pad(stream, 30) + lpad(String(m.holesFilled), 14) + lpad(String(m.holesExpired), 9) + "  "
+                        + pad(fill, 22) + lpad(String(m.latePlaced), 12) + lpad(String(m.lateDropped), 9))
+            }
+            print("  (fill p50/p99: the largest of the segments' own; max: exact)")
         }
         if !c.gaps.isEmpty {
             print("  gaps (\(c.gaps.count), \(storageGaps.count) storage):")

@@ -64,9 +64,10 @@ extension CaptureMerger {
             // Measured against the newest line received (a merger running behind keeps its
             // window), but never more than a flush interval behind the clock.
             let reference = max(newestReceivedAt, WallClock.realtimeNanos() - flushIntervalNanos)
-            tail = output.tailCount(newerThan: reference - holeWait.placementNanos)
+            // At most half a buffer is kept back, the newest lines first.
+            tail = output.tailCount(newerThan: reference - holeWait.placementNanos, maxBytes: capacity / 2 - minimumFree)
             if tail == output.lines && minimumFree == 0 { return }  // everything is still young: not due yet
-            if tail == output.lines || output.tailBytes(tail) + minimumFree > capacity / 2 { tail = 0 }
+            if tail == output.lines { tail = 0 }
         }
         let needed = max(minimumFree, 1) + output.tailBytes(tail)
         let fresh = writer.acquireBuffer(minimum: needed)

@@ -74,12 +74,13 @@ final class OpenLines {
         return .placed
     }
 
-    /// How many lines at the end arrived after `cutoff` (`CLOCK_REALTIME` ns): the tail a
-    /// hand-over keeps back.
-    func tailCount(newerThan cutoff: Int64) -> Int {
+    /// How many lines at the end arrived after `cutoff` (`CLOCK_REALTIME` ns) and fit in
+    /// `maxBytes`: the tail a hand-over keeps back.
+    func tailCount(newerThan cutoff: Int64, maxBytes: Int) -> Int {
+        guard let b = buffer, maxBytes > 0 else { return 0 }
         var n = 0
         var i = index.count - 1
-        while i >= 0, index[i].receivedAt > cutoff {
+        while i >= 0, index[i].receivedAt > cutoff, b.count - Int(index[i].offset) <= maxBytes {
             n += 1
             i -= 1
         }

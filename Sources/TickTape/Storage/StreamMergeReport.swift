@@ -37,6 +37,11 @@ public struct StreamMergeReport: Sendable, Equatable {
         fillDelayMax = j["fill_delay_max_ns"]?.intValue
     }
 
+    /// Whether nothing happened (no hole, no late copy).
+    public var isQuiet: Bool {
+        lateCopies == 0 && latePlaced == 0 && lateDropped == 0 && holesFilled == 0 && holesExpired == 0
+    }
+
     /// Adds another segment's report (counts add; of the delay quantiles only the maximum is exact).
     public mutating func add(_ other: StreamMergeReport) {
         lateCopies += other.lateCopies

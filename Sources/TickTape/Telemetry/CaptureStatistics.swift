@@ -40,4 +40,51 @@ public final class CaptureStatistics: Sendable {
     public let streamSilences = Atomic<Int>(0)
 
     public init() {}
+
+    /// A plain copy of the merge counters (holes, late copies, waits).
+    public var merge: MergeSnapshot {
+        MergeSnapshot(
+            latePlaced: latePlaced.load(ordering: .relaxed), lateDropped: lateDropped.load(ordering: .relaxed),
+            heldCopies: heldCopies.load(ordering: .relaxed), heldNow: heldNow.load(ordering: .relaxed),
+            holesFilled: holesFilled.load(ordering: .relaxed), holesExpired: holesExpired.load(ordering: .relaxed),
+            holeWaitNanos: holeWaitNanos.load(ordering: .relaxed),
+            fillDelayNanos: [
+                fillDelayP50Nanos.load(ordering: .relaxed), fillDelayP99Nanos.load(ordering: .relaxed),
+                fillDelayMaxNanos.load(ordering: .relaxed),
+            ],
+            holdDelayNanos: [
+                holdDelayP50Nanos.load(ordering: .relaxed), holdDelayP99Nanos.load(ordering: .relaxed),
+                holdDelayMaxNanos.load(ordering: .relaxed),
+            ])
+    }
+
+    /// The merge counters at one moment; delays are `[p50, p99, max]` ns since start.
+    public struct MergeSnapshot: Sendable, Equatable {
+        public var latePlaced = 0
+        public var lateDropped = 0
+        public var heldCopies = 0
+        public var heldNow = 0
+        public var holesFilled = 0
+        public var holesExpired = 0
+        public var holeWaitNanos = 0
+        public var fillDelayNanos = [0, 0, 0]
+        public var holdDelayNanos = [0, 0, 0]
+
+        public init() {}
+
+        init(
+            latePlaced: Int, lateDropped: Int, heldCopies: Int, heldNow: Int, holesFilled: Int, holesExpired: Int,
+            holeWaitNanos: Int, fillDelayNanos: [Int], holdDelayNanos: [Int]
+        ) {
+            self.latePlaced = latePlaced
+            self.lateDropped = lateDropped
+            self.heldCopies = heldCopies
+            self.heldNow = heldNow
+            self.holesFilled = holesFilled
+            self.holesExpired = holesExpired
+            self.holeWaitNanos = holeWaitNanos
+            self.fillDelayNanos = fillDelayNanos
+            self.holdDelayNanos = holdDelayNanos
+        }
+    }
 }

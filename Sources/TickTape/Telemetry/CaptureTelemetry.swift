@@ -135,6 +135,7 @@ public final class CaptureTelemetry: @unchecked Sendable {
             closing.lateMessagesTotal = capture.lateMessages.load(ordering: .relaxed)
             closing.gapsTotal = capture.gaps.load(ordering: .relaxed)
             closing.silentStreams = capture.silentStreams.load(ordering: .relaxed)
+            closing.merge = capture.merge
         }
         let connectionCount = statistics.count
         exchange.swap(&active) { fresh in

@@ -15,6 +15,8 @@ public struct CaptureTelemetrySnapshot: Sendable, Equatable {
     public var gapsTotal: Int
     /// Streams silent on every connection or never heard from (the stream watchdog's gauge).
     public var silentStreams: Int = 0
+    /// Holes waited on and late copies placed or dropped, since start.
+    public var merge = CaptureStatistics.MergeSnapshot()
     /// The merged stream (winning copies): arrival minus `E` and minus `T`, µs.
     public var mergedEvent: FigureSummary
     public var mergedTransaction: FigureSummary

@@ -66,6 +66,7 @@ public final class ConnectionStatistics: Sendable {
             wins: wins.load(ordering: .relaxed),
             duplicates: duplicates.load(ordering: .relaxed),
             lateCopies: lateCopies.load(ordering: .relaxed),
+            holesFilled: holesFilled.load(ordering: .relaxed),
             malformed: malformed.load(ordering: .relaxed),
             pingRoundTripNanos: pingRoundTripNanos.load(ordering: .relaxed),
             pongs: pongs.load(ordering: .relaxed))
@@ -83,6 +84,7 @@ public final class ConnectionStatistics: Sendable {
         public var wins: Int
         public var duplicates: Int
         public var lateCopies: Int
+        public var holesFilled: Int = 0
         public var malformed: Int
         public var pingRoundTripNanos: Int
         public var pongs: Int

@@ -64,6 +64,22 @@ final class PrometheusExporter: Sendable {
         gauge(c, "capture_messages_per_second", "", capture, "merged messages per second over the last window", s.messagesPerSecond)
         gauge(c, "capture_silent_streams", "", capture, "streams silent on every connection for longer than their stream_stale_after, or never heard from", Double(s.silentStreams))
         gauge(c, "capture_connections_up", "", capture, "connections open", Double(s.connections.filter(\.connected).count))
+        let m = s.merge
+        counter(c, "capture_late_placed", capture, "late copies put in their id-ordered place in the capture", m.latePlaced)
+        counter(c, "capture_late_dropped", capture, "late copies dropped because their place had already been written", m.lateDropped)
+        counter(c, "capture_held_copies", capture, "copies held behind a hole in a trade or depth stream", m.heldCopies)
+        counter(c, "capture_holes_filled", capture, "holes filled by another connection within hole_wait", m.holesFilled)
+        counter(c, "capture_holes_expired", capture, "holes no connection filled within hole_wait (ledger gaps)", m.holesExpired)
+        gauge(c, "capture_held_now", "", capture, "copies waiting behind a hole now", Double(m.heldNow))
+        gauge(c, "capture_hole_wait", "seconds", capture, "the hole_wait in force (adaptive with auto)", Double(m.holeWaitNanos) / 1e9)
+        for (q, i) in [("0.5", 0), ("0.99", 1), ("1", 2)] {
+            gauge(
+                c, "capture_hole_fill_delay", "seconds", capture + [("quantile", q)],
+                "time from a hole being noticed to its fill, since start (quantile 1: the largest)", Double(m.fillDelayNanos[i]) / 1e9)
+            gauge(
+                c, "capture_hold_delay", "seconds", capture + [("quantile", q)],
+                "extra latency a held copy paid before release, since start (quantile 1: the largest)", Double(m.holdDelayNanos[i]) / 1e9)
+        }
         figures(c, "merged", event: s.mergedEvent, transaction: s.mergedTransaction, lag: nil)
         alarm(c, "merged", .mergedLatency, s.alarms.contains { $0.kind == .mergedLatency })
         for x in s.connections {
@@ -77,6 +93,7 @@ final class PrometheusExporter: Sendable {
             counter(c, "connection_messages", labels, "copies received", x.totals.framesReceived)
             counter(c, "connection_wins", labels, "copies that were the first arrival", x.totals.wins)
             counter(c, "connection_duplicates", labels, "copies that lost the race", x.totals.duplicates)
+            counter(c, "connection_holes_filled", labels, "holes in trade or depth streams this connection filled for the others", x.totals.holesFilled)
             counter(c, "connection_late_copies", labels, "copies of messages skipped by the faster connections, arriving after a later id", x.totals.lateCopies)
             counter(c, "connection_ring_overflows", labels, "copies dropped because the ring to the merger was full", x.totals.ringDrops)
             counter(c, "connection_reconnects", labels, "connections opened after the first", x.reconnects)

@@ -93,6 +93,7 @@ final class TelemetryAccumulator: @unchecked Sendable {
         let (raised, cleared) = alarms.evaluate(snapshot, config: config)
         snapshot.alarms = alarms.standing
         snapshot.silentStreams = w.silentStreams
+        snapshot.merge = w.merge
         return (snapshot, raised, cleared)
     }
 }

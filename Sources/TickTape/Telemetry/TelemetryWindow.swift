@@ -26,6 +26,7 @@ final class TelemetryWindow: @unchecked Sendable {
     var lateMessagesTotal = 0
     var gapsTotal = 0
     var silentStreams = 0
+    var merge = CaptureStatistics.MergeSnapshot()
 
     init() {
         merged = .allocate(capacity: 1)
