@@ -224,16 +224,20 @@ struct Simulate: AsyncParsableCommand {
     }
 }
 
+/// Returns at the first SIGINT or SIGTERM. Every signal source is kept and cancelled when the
+/// stream ends (assigning `onTermination` per source kept only the last one's).
 func waitForTermination() async {
     let stream = AsyncStream<Int32> { continuation in
+        var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { continuation.yield(sig) }
             source.resume()
-            nonisolated(unsafe) let keep = source
-            continuation.onTermination = { _ in keep.cancel() }
+            sources.append(source)
         }
+        nonisolated(unsafe) let keep = sources
+        continuation.onTermination = { _ in keep.forEach { $0.cancel() } }
     }
     for await _ in stream { return }
 }
