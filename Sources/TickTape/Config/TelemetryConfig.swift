@@ -4,8 +4,8 @@ public struct TelemetryConfig: Sendable, Equatable {
     /// `enabled`: record telemetry at all (default true). Off removes the per-message cost
     /// and the endpoint; the counters behind the status line remain.
     public var enabled: Bool
-    /// `interval`: length of a histogram window and of the summary cadence (default `"1s"`,
-    /// 100ms to 1m).
+    /// `interval`: length of a histogram window, the cadence of `/metrics` figures and alarms
+    /// (default `"1s"`, 100ms to 1m).
     public var interval: Duration
     /// `listen`: address of the Prometheus endpoint (default `"127.0.0.1:9464"`, loopback);
     /// nil (`"off"`) serves none.

@@ -82,9 +82,11 @@ import Testing
         health.sealJobsSetAside.add(1, ordering: .relaxed)
         health.writeErrors.add(7, ordering: .relaxed)
         health.linesDiscardedAtShutdown.add(3, ordering: .relaxed)
+        var window = AlarmTrackerTests.window(mergedP99: nil, [])
+        window.storageDropsTotal = 5
         let text = String(
             decoding: PrometheusExporter().render(
-                snapshots: [], storage: ["c": health.snapshot], clock: ClockSyncState.sample()), as: UTF8.self)
+                snapshots: [window], storage: ["c": health.snapshot], clock: ClockSyncState.sample()), as: UTF8.self)
         let lines = text.split(separator: "\n").map(String.init)
         func value(_ prefix: String, _ labels: [String]) -> String? {
             lines.first { $0.hasPrefix(prefix + "{") && labels.allSatisfy($0.contains) }?.split(separator: " ").last.map(String.init)
@@ -94,6 +96,7 @@ import Testing
         #expect(value("ticktape_storage_write_errors_total", []) == "7")
         #expect(value("ticktape_storage_seal_jobs_set_aside_total", []) == "1")
         #expect(value("ticktape_storage_dropped_lines_total", [#"reason="shutdown""#]) == "3")
+        #expect(value("ticktape_storage_dropped_lines_total", [#"reason="buffers_exhausted""#]) == "5")
         #expect(value("ticktape_storage_alarm", [#"alarm="directory_fsync_failing""#])?.hasPrefix("1") == true)
         #expect(value("ticktape_storage_alarm", [#"alarm="sealing_failing""#])?.hasPrefix("0") == true)
         #expect(text.contains("ticktape_thread_pin_failures_total"))
