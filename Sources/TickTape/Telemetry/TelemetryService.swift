@@ -138,6 +138,9 @@ public final class TelemetryService: Sendable {
     /// The bound address of the metrics endpoint, if serving.
     public var metricsAddress: ListenAddress? { server.withLock { $0?.address } }
 
+    /// The event loop serving the endpoint (tests check it is not a capture loop).
+    var metricsEventLoop: (any EventLoop)? { server.withLock { $0?.channel.eventLoop } }
+
     // MARK: Reading
 
     /// The latest snapshot of every capture, by name.
