@@ -162,7 +162,7 @@ public final class SegmentSealer: @unchecked Sendable {
                     logger, .error, "sealing failed; the plain segment is kept",
                     metadata: [
                         "segment": "\(job.source)", "error": "\(error)", "backlog": "\(backlog)",
-                        "retry": "\(verdict == .transient ? "yes" : "limited")",
+                        "retry": "\(Self.retryNote(verdict, limit: retry.permanentAfter))",
                     ])
                 switch verdict {
                 case .hopeless(let reason):
@@ -193,6 +193,14 @@ public final class SegmentSealer: @unchecked Sendable {
             }
         }
         return !failedThisPass.isEmpty
+    }
+
+    private static func retryNote(_ verdict: SealRetryPolicy.Verdict, limit: Int) -> String {
+        switch verdict {
+        case .transient: "until it works"
+        case .persistent: "up to \(limit) times in a row"
+        case .hopeless: "no"
+        }
     }
 
     private func remove(_ job: SealJob) {
