@@ -163,6 +163,7 @@ public final class TelemetryService: Sendable {
             nanosleep(&ts, nil)
         }
         reportOnce()
+        for capture in state.withLock({ $0.captures }) { capture.accumulator.summaryLog.finish(to: logger) }
     }
 
     /// Summarises every closed window waiting; returns how many there were.

@@ -8,7 +8,8 @@ import Logging
 /// reach Binance) buried everything else in the journal. The summary lines keep `capture` and
 /// `connection` as metadata, so journald gets `TICKTAPE_CAPTURE` / `TICKTAPE_CONNECTION` and
 /// `journalctl TICKTAPE_CONNECTION=2` still shows one connection's history. Counts are over
-/// the period; latency and lag quantiles are those of the period's last window.
+/// the period; latency and lag quantiles are those of the period's last window. At stop the
+/// unfinished period is summarised too, so a short run is not silent.
 ///
 /// Owned by the reporter thread; the clock is a parameter, so tests drive it.
 struct TelemetrySummaryLog {
@@ -18,6 +19,8 @@ struct TelemetrySummaryLog {
     private var periodStartedAt: Int64?
     private var connected: [Int: Bool] = [:]
     private var period = Period()
+    /// The period's last snapshot, for the summary written at stop.
+    private var last: CaptureTelemetrySnapshot?
 
     /// Sums over the current period.
     private struct Period {
@@ -59,10 +62,20 @@ struct TelemetrySummaryLog {
             sums.ringDepthMax = max(sums.ringDepthMax, c.ringDepthMax)
             period.connections[c.connection] = sums
         }
+        last = s
         guard now - start >= intervalNanos else { return }
         if summaries { write(s, to: logger) }
         period = Period()
+        last = nil
         periodStartedAt = now
+    }
+
+    /// At stop: the summary of the unfinished period, so a short run is not silent.
+    mutating func finish(to logger: Logger) {
+        guard summaries, let s = last else { return }
+        write(s, to: logger)
+        period = Period()
+        last = nil
     }
 
     private mutating func logChanges(_ s: CaptureTelemetrySnapshot, to logger: Logger) {

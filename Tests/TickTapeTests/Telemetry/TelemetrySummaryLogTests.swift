@@ -52,6 +52,18 @@ import Testing
         #expect(store.messages[1].contains("went_down=0") && store.messages[1].contains("went_up=1"))
     }
 
+    @Test func stoppingWritesTheSummaryOfTheUnfinishedPeriod() {
+        let (logger, store) = collect()
+        var log = TelemetrySummaryLog(interval: .seconds(60), summaries: true)
+        for t in 1...10 { log.observe(Self.window(up: [false]), now: Int64(t) * Self.second, to: logger) }
+        #expect(store.messages.isEmpty)
+        log.finish(to: logger)
+        #expect(store.messages.count == 2)
+        #expect(store.messages[0].contains("period_s=10.0"), "\(store.messages[0])")
+        log.finish(to: logger)
+        #expect(store.messages.count == 2, "nothing new to summarise")
+    }
+
     @Test func logSummariesOffKeepsOnlyTheChangeLines() {
         let (logger, store) = collect()
         var log = TelemetrySummaryLog(interval: .seconds(1), summaries: false)
