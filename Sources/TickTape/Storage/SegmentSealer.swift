@@ -17,6 +17,10 @@ import Synchronization
 /// ``StorageHealth/sealJobsSetAside`` and shown in STATUS, its files left as they are for a
 /// human or the next start's recovery. At shutdown each job gets a few attempts, then is left
 /// for crash recovery at the next start.
+///
+/// `@unchecked Sendable`: the queue, the set-aside list and the counters are `Mutex`es and
+/// atomics; `thread` is touched by start/finish only, and the failure maps, `endTimes` and
+/// `sealOperation` by the sealer thread only (or before ``start()``).
 public final class SegmentSealer: @unchecked Sendable {
     public let capture: String
     public let directory: String

@@ -33,6 +33,10 @@ public struct ClosedSegment: Sendable, Equatable {
 ///
 /// With a ``SegmentSealer`` every closed segment is handed to it for sealing, and at
 /// ``start()`` whatever a crash left unsealed is queued for recovery first.
+///
+/// `@unchecked Sendable`: the merger-side fields (`allocated*`) are touched by the merger
+/// thread only, the writer-side ones (`current`, `peekedBuffer`, the logs) by the writer thread
+/// only; what crosses is the SPSC rings, `Mutex`es and atomics.
 public final class SegmentWriter: @unchecked Sendable {
     public let capture: String
     public let directory: String
