@@ -85,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TickTapeTests",
-            dependencies: ["TickTape", "TickTapeSimulator", "TickTapeDaemon"],
+            dependencies: ["TickTape", "TickTapeSimulator", "TickTapeDaemon", "ticktape"],
             resources: [.copy("Fixtures")]
         ),
     ],

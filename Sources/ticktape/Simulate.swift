@@ -255,18 +255,28 @@ struct Simulate: AsyncParsableCommand {
     }
 }
 
+/// Returns at the first SIGINT or SIGTERM.
 func waitForTermination() async {
+    for await _ in terminationSignals([SIGINT, SIGTERM]).stream { return }
+}
+
+/// `signals` as a stream, and the dispatch sources behind it. Every source is cancelled when
+/// the stream ends (setting `onTermination` once per source used to keep only the last one's,
+/// leaving the others installed).
+func terminationSignals(_ signals: [Int32]) -> (stream: AsyncStream<Int32>, sources: [any DispatchSourceSignal]) {
+    var sources: [any DispatchSourceSignal] = []
     let stream = AsyncStream<Int32> { continuation in
-        for sig in [SIGINT, SIGTERM] {
+        for sig in signals {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { continuation.yield(sig) }
             source.resume()
-            nonisolated(unsafe) let keep = source
-            continuation.onTermination = { _ in keep.cancel() }
+            sources.append(source)
         }
+        nonisolated(unsafe) let keep = sources
+        continuation.onTermination = { _ in keep.forEach { $0.cancel() } }
     }
-    for await _ in stream { return }
+    return (stream, sources)
 }
 
 func flushStdout() { fflush(nil) }

@@ -70,7 +70,7 @@ public final class CaptureEngine: Sendable {
                 "captures": "\(config.captures.map(\.name))",
             ])
         merger.start(cpu: plan.mergerCPU)
-        telemetry?.start(group: group)
+        telemetry?.start()
         for captureConfig in config.captures {
             try startCapture(captureConfig, config: config)
         }
@@ -195,7 +195,7 @@ public final class CaptureEngine: Sendable {
         let tls = try Capture.makeTLSContext(for: c)
         let recorder = telemetry?.register(
             capture: c.name, connections: c.connections, ringCapacity: config.engine.ringCapacity,
-            dataDirectory: config.dataDirectory)
+            dataDirectory: config.dataDirectory, storage: writer.health)
         let merge = CaptureMerger(
             name: c.name, rings: [], connections: [], writer: writer, latePolicy: c.latePolicy,
             holeWait: c.holeWait, flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder,
@@ -249,8 +249,7 @@ public final class CaptureEngine: Sendable {
             if gaps > 0 { parts.append("\(gaps) gaps") }
             let silent = st.silentStreams.load(ordering: .relaxed)
             if silent > 0 { parts.append("\(silent) STREAM\(silent == 1 ? "" : "S") SILENT") }
-            if capture.writer.failing.load(ordering: .relaxed) { parts.append("STORAGE FAILING") }
-            if capture.writer.sealer?.failing.load(ordering: .relaxed) == true { parts.append("SEALING FAILING") }
+            parts += capture.writer.health.statusAlarms
             let drops = st.storageDrops.load(ordering: .relaxed)
             if drops > 0 { parts.append("\(drops) lines lost to storage") }
             return parts.joined(separator: ", ")

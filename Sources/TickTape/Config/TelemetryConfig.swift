@@ -4,14 +4,19 @@ public struct TelemetryConfig: Sendable, Equatable {
     /// `enabled`: record telemetry at all (default true). Off removes the per-message cost
     /// and the endpoint; the counters behind the status line remain.
     public var enabled: Bool
-    /// `interval`: length of a histogram window and of the summary cadence (default `"1s"`,
-    /// 100ms to 1m).
+    /// `interval`: length of a histogram window, the cadence of `/metrics` figures and alarms
+    /// (default `"1s"`, 100ms to 1m).
     public var interval: Duration
     /// `listen`: address of the Prometheus endpoint (default `"127.0.0.1:9464"`, loopback);
     /// nil (`"off"`) serves none.
     public var listen: ListenAddress?
-    /// `log_summaries`: one structured log line per connection per interval (default true).
+    /// `log_summaries`: a structured summary line per connection (and one for the merged
+    /// stream) every `log_interval` (default true). Lines when connections go up or down and
+    /// when alarms are raised or cleared are written either way.
     public var logSummaries: Bool
+    /// `log_interval`: how often the summary lines are written (default `"1m"`, 1s to 1d, at
+    /// least `interval`). The per-window figures are in `/metrics`; the journal needs fewer.
+    public var logInterval: Duration
     /// `ping_interval`: how often each connection sends a WebSocket ping to measure the
     /// round trip (default `"5s"`, 1s to 1h); nil (`"never"`) sends none.
     public var pingInterval: Duration?
@@ -39,6 +44,7 @@ public struct TelemetryConfig: Sendable, Equatable {
         interval: Duration = .seconds(1),
         listen: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9464),
         logSummaries: Bool = true,
+        logInterval: Duration = .seconds(60),
         pingInterval: Duration? = .seconds(5),
         arrivals: Bool = false,
         alarmLatencyP99: Duration = .milliseconds(250),
@@ -51,6 +57,7 @@ public struct TelemetryConfig: Sendable, Equatable {
         self.interval = interval
         self.listen = listen
         self.logSummaries = logSummaries
+        self.logInterval = logInterval
         self.pingInterval = pingInterval
         self.arrivals = arrivals
         self.alarmLatencyP99 = alarmLatencyP99
@@ -61,10 +68,11 @@ public struct TelemetryConfig: Sendable, Equatable {
     }
 
     static let keys = [
-        "enabled", "interval", "listen", "log_summaries", "ping_interval", "arrivals", "alarm_latency_p99",
+        "enabled", "interval", "listen", "log_summaries", "log_interval", "ping_interval", "arrivals", "alarm_latency_p99",
         "alarm_windows", "alarm_zero_wins_after", "alarm_lag_p99", "alarm_ring_percent",
     ]
     static let intervalRange = Duration.milliseconds(100)...Duration.seconds(60)
+    static let logIntervalRange = Duration.seconds(1)...Duration.seconds(86_400)
     static let pingIntervalRange = Duration.seconds(1)...Duration.seconds(3600)
     static let alarmDurationRange = Duration.microseconds(1)...Duration.seconds(60)
     static let zeroWinsRange = Duration.seconds(1)...Duration.seconds(7 * 86_400)
@@ -88,6 +96,14 @@ public struct TelemetryConfig: Sendable, Equatable {
             }
         }
         if let b = try reader.boolean("log_summaries") { logSummaries = b }
+        if case .some(.some(let d)) = try reader.duration("log_interval", in: Self.logIntervalRange, example: .seconds(60)) {
+            logInterval = d
+        }
+        if logInterval < interval {
+            throw reader.fail(
+                "log_interval (\(HumanDuration.formatForLog(logInterval))) must be at least interval (\(HumanDuration.formatForLog(interval))): a summary covers whole windows",
+                line: reader.value("log_interval")?.line ?? reader.value("interval")?.line)
+        }
         if let d = try reader.duration(
             "ping_interval", in: Self.pingIntervalRange, example: .seconds(5), allowNever: true)
         {

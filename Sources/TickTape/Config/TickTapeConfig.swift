@@ -182,11 +182,8 @@ public struct TickTapeConfig: Sendable, Equatable {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure(systemError())
-            }
+            let count = chunk.withUnsafeMutableBytes { POSIXIO.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 { throw failure(systemError()) }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
             if bytes.count > maximumFileSize {

@@ -18,11 +18,8 @@ public enum DurableFile {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StorageError(operation: "read", path: path, errno: errno)
-            }
+            let n = chunk.withUnsafeMutableBytes { POSIXIO.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw StorageError(operation: "read", path: path, errno: errno) }
             if n == 0 { return out }
             out.append(contentsOf: chunk[0..<n])
         }
@@ -43,11 +40,8 @@ public enum DurableFile {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let n = read(fd, buffer.baseAddress, chunkSize)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StorageError(operation: "read", path: path, errno: errno)
-            }
+            let n = POSIXIO.read(fd, buffer.baseAddress, chunkSize)
+            if n < 0 { throw StorageError(operation: "read", path: path, errno: errno) }
             if n == 0 { return }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
@@ -55,15 +49,7 @@ public enum DurableFile {
 
     /// Writes all of `bytes` to `fd`, retrying short writes and EINTR.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StorageError) {
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StorageError(operation: "write", path: path, errno: errno)
-            }
-            done += n
-        }
+        if let err = POSIXIO.writeAll(fd, bytes).error { throw StorageError(operation: "write", path: path, errno: err) }
     }
 
     /// Creates `path` exclusively for writing, first removing a stale temporary of the same name.
@@ -75,8 +61,12 @@ public enum DurableFile {
     }
 
     /// fsyncs and closes `fd` (the temporary at `temporary`), then links it to `final` and
-    /// removes the temporary; fsyncs `directory`. Throws EEXIST if `final` exists.
-    static func publish(fd: Int32, temporary: String, as final: String, directory: String) throws(StorageError) {
+    /// removes the temporary; fsyncs `directory` (a failure of that is reported to `health`:
+    /// the file is complete, only its name's durability is in doubt, and throwing would make
+    /// a retry meet its own published file). Throws EEXIST if `final` exists.
+    static func publish(
+        fd: Int32, temporary: String, as final: String, directory: String, health: StorageHealth
+    ) throws(StorageError) {
         if fsync(fd) != 0 {
             let err = errno
             close(fd)
@@ -88,11 +78,11 @@ public enum DurableFile {
             throw StorageError(operation: "link", path: final, errno: err)
         }
         _ = unlink(temporary)
-        SegmentFile.syncDirectory(directory)
+        health.syncDirectory(directory)
     }
 
     /// Writes `text` to `path` through a temporary (see ``publish(fd:temporary:as:directory:)``).
-    static func writeNew(_ text: String, to path: String, directory: String) throws(StorageError) {
+    static func writeNew(_ text: String, to path: String, directory: String, health: StorageHealth) throws(StorageError) {
         let temporary = path + SegmentName.temporarySuffix
         let fd = try createTemporary(temporary)
         let bytes = Array(text.utf8)
@@ -110,7 +100,7 @@ public enum DurableFile {
             throw failure
         }
         do throws(StorageError) {
-            try publish(fd: fd, temporary: temporary, as: path, directory: directory)
+            try publish(fd: fd, temporary: temporary, as: path, directory: directory, health: health)
         } catch {
             _ = unlink(temporary)
             throw error
@@ -118,10 +108,10 @@ public enum DurableFile {
     }
 
     /// Renames without ever replacing: `link` + `unlink`, then fsyncs the directory.
-    static func move(_ from: String, to: String, directory: String) throws(StorageError) {
+    static func move(_ from: String, to: String, directory: String, health: StorageHealth) throws(StorageError) {
         if link(from, to) != 0 { throw StorageError(operation: "link", path: to, errno: errno) }
         if unlink(from) != 0 { throw StorageError(operation: "unlink", path: from, errno: errno) }
-        SegmentFile.syncDirectory(directory)
+        health.syncDirectory(directory)
     }
 
     /// Names in `directory` (no `.`/`..`), sorted.

@@ -52,13 +52,13 @@ extension RetentionPolicy {
     /// Deletes one segment's files, the manifest last: an interrupted deletion leaves a manifest
     /// without its data file, which the next pass deletes (never a data file without its
     /// manifest, which nothing would delete). Returns the errno of the first failure.
-    public static func delete(_ segment: Segment, directory: String) -> Int32? {
+    public static func delete(_ segment: Segment, directory: String, health: StorageHealth) -> Int32? {
         let manifest = segment.base + SegmentName.manifestSuffix
         for file in segment.files where file != manifest {
             if unlink(directory + "/" + file) != 0 && errno != ENOENT { return errno }
         }
         if unlink(directory + "/" + manifest) != 0 && errno != ENOENT { return errno }
-        SegmentFile.syncDirectory(directory)
+        health.syncDirectory(directory)
         return nil
     }
 }

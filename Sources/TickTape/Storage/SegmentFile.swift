@@ -59,18 +59,9 @@ struct SegmentFile {
     /// Writes all of `data`, retrying short writes and EINTR. On error, `written` says how much
     /// of `data` made it, so the caller can retry the rest without duplicating bytes.
     mutating func write(_ data: UnsafeRawBufferPointer, from offset: Int = 0) -> (written: Int, error: Int32?) {
-        var done = offset
-        while done < data.count {
-            let n = Glibc.write(fd, data.baseAddress! + done, data.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                bytes += Int64(done - offset)
-                return (done, errno)
-            }
-            done += n
-        }
-        bytes += Int64(done - offset)
-        return (done, nil)
+        let result = POSIXIO.writeAll(fd, data, from: offset)
+        bytes += Int64(result.written - offset)
+        return result
     }
 
     mutating func account(lines count: Int, first: Int64, last: Int64) {
@@ -90,8 +81,10 @@ struct SegmentFile {
         fsync(fd) == 0 ? nil : errno
     }
 
-    /// fsyncs, closes and renames to the final name; then fsyncs the directory so the rename survives power loss.
-    func close(sync doSync: Bool) throws(StorageError) {
+    /// fsyncs, closes and renames to the final name; then fsyncs the directory so the rename
+    /// survives power loss (a failure of that is reported through `health`, not thrown: the
+    /// segment is complete under its final name and sealing goes on).
+    func close(sync doSync: Bool, health: StorageHealth) throws(StorageError) {
         if doSync, let err = sync() {
             _ = Glibc.close(fd)
             throw StorageError(operation: "fsync", path: openPath, errno: err)
@@ -104,15 +97,7 @@ struct SegmentFile {
         if unlink(openPath) != 0 {
             throw StorageError(operation: "unlink", path: openPath, errno: errno)
         }
-        if doSync { Self.syncDirectory(directory) }
-    }
-
-    static func syncDirectory(_ path: String) {
-        let dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 {
-            _ = fsync(dfd)
-            _ = Glibc.close(dfd)
-        }
+        if doSync { health.syncDirectory(directory) }
     }
 
     /// `20261121T053012.123Z`: sortable, unambiguous, no characters that need quoting.

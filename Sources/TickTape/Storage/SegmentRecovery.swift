@@ -13,9 +13,12 @@ import Glibc
 /// construction are incomplete copies of data that still exists elsewhere.
 public enum SegmentRecovery {
     /// The recovery jobs for `directory`, oldest first, after setting aside sources of segments
-    /// that are already sealed. `log` receives one line per action.
-    public static func jobs(directory: String, capture: String, log: (String) -> Void) -> [SealJob] {
-        guard let names = try? DurableFile.list(directory) else { return [] }
+    /// that are already sealed. `log` receives one line per action. Throws when the directory
+    /// cannot be listed: recovery did not happen, and the caller must say so.
+    public static func jobs(
+        directory: String, capture: String, health: StorageHealth, log: (String) -> Void
+    ) throws(StorageError) -> [SealJob] {
+        let names = try DurableFile.list(directory)
         let present = Set(names)
         var jobs: [SealJob] = []
         for name in names {
@@ -30,7 +33,7 @@ public enum SegmentRecovery {
             if present.contains(base + SegmentName.manifestSuffix) {
                 let target = directory + "/" + base + SegmentName.recoveredSuffix
                 do throws(StorageError) {
-                    try SegmentSeal.setAside(path, as: target, directory: directory)
+                    try SegmentSeal.setAside(path, as: target, directory: directory, health: health)
                     log("\(name) is already sealed; kept its source as \(base)\(SegmentName.recoveredSuffix)")
                 } catch {
                     log("could not set aside \(name): \(error)")

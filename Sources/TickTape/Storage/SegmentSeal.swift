@@ -14,8 +14,8 @@ import Glibc
 /// A crash before 2 leaves the source unsealed, so recovery seals it again; if step 1's file
 /// already exists it is adopted when its content hashes the same, and never replaced.
 public enum SegmentSeal {
-    /// Seals `job`; returns the manifest written.
-    public static func seal(_ job: SealJob, identity: SealIdentity) throws -> SegmentManifest {
+    /// Seals `job`; returns the manifest written. Directory fsync failures go to `health`.
+    public static func seal(_ job: SealJob, identity: SealIdentity, health: StorageHealth) throws -> SegmentManifest {
         let sealedTemporary = job.sealedPath + SegmentName.temporarySuffix
         let fd = try DurableFile.createTemporary(sealedTemporary)
         var fdOpen = true
@@ -70,7 +70,7 @@ public enum SegmentSeal {
         var sha = fileHash.finalizeHex()
         let rawSHA = rawHash.finalizeHex()
         fdOpen = false
-        let published = publishResult(fd: fd, temporary: sealedTemporary, job: job)
+        let published = publishResult(fd: fd, temporary: sealedTemporary, job: job, health: health)
         if let failure = published {
             guard failure.errno == EEXIST else { throw failure }
             // An earlier seal of this segment got this far; keep its file if it holds the same lines.
@@ -105,21 +105,22 @@ public enum SegmentSeal {
             gaps: gaps, clock: clock, recovered: job.recovered, discardedBytes: discardedBytes,
             discardedLines: discardedLines,
             recoveredFrom: job.recovered ? job.base + SegmentName.recoveredSuffix : nil)
-        try DurableFile.writeNew(manifest.json.pretty, to: job.manifestPath, directory: job.directory)
+        try DurableFile.writeNew(manifest.json.pretty, to: job.manifestPath, directory: job.directory, health: health)
 
         if job.recovered {
-            try setAside(job.source, as: job.recoveredPath, directory: job.directory)
+            try setAside(job.source, as: job.recoveredPath, directory: job.directory, health: health)
         } else {
             if unlink(job.source) != 0 { throw StorageError(operation: "unlink", path: job.source, errno: errno) }
-            SegmentFile.syncDirectory(job.directory)
+            health.syncDirectory(job.directory)
         }
         return manifest
     }
 
     /// ``DurableFile/publish(fd:temporary:as:directory:)`` with its error as a value.
-    private static func publishResult(fd: Int32, temporary: String, job: SealJob) -> StorageError? {
+    private static func publishResult(fd: Int32, temporary: String, job: SealJob, health: StorageHealth) -> StorageError? {
         do throws(StorageError) {
-            try DurableFile.publish(fd: fd, temporary: temporary, as: job.sealedPath, directory: job.directory)
+            try DurableFile.publish(
+                fd: fd, temporary: temporary, as: job.sealedPath, directory: job.directory, health: health)
             return nil
         } catch {
             return error
@@ -128,14 +129,16 @@ public enum SegmentSeal {
 
     /// Moves a recovered source out of the way without replacing anything (`.recovered`,
     /// then `.recovered.1`, … if that name is taken).
-    static func setAside(_ source: String, as target: String, directory: String) throws(StorageError) {
+    static func setAside(
+        _ source: String, as target: String, directory: String, health: StorageHealth
+    ) throws(StorageError) {
         var candidate = target
         var n = 0
         while access(candidate, F_OK) == 0 {
             n += 1
             candidate = target + ".\(n)"
         }
-        try DurableFile.move(source, to: candidate, directory: directory)
+        try DurableFile.move(source, to: candidate, directory: directory, health: health)
     }
 
     /// SHA-256 of a gzip file and of its decompressed content, and its size.

@@ -10,10 +10,17 @@ import Synchronization
 ///
 /// Sealing reads and compresses a whole segment, seconds of CPU for a large one, so it runs
 /// here at low priority (nice 10), never on the merger or the writer thread: capture latency
-/// does not depend on it. A failure (disk full, read-only) keeps the job at the head of the
-/// queue and retries with backoff up to a minute; the plain file stays readable meanwhile and
-/// nothing is lost. At shutdown whatever cannot be sealed in three attempts is left for crash
-/// recovery at the next start.
+/// does not depend on it. A failed job stays queued and is retried with backoff (see
+/// ``SealRetryPolicy``) while the jobs behind it go on; the plain file stays readable meanwhile
+/// and nothing is lost. A job that can never succeed (its source vanished, or it failed the
+/// same non-transient way `permanentAfter` times in a row) is set aside: logged, counted in
+/// ``StorageHealth/sealJobsSetAside`` and shown in STATUS, its files left as they are for a
+/// human or the next start's recovery. At shutdown each job gets a few attempts, then is left
+/// for crash recovery at the next start.
+///
+/// `@unchecked Sendable`: the queue, the set-aside list and the counters are `Mutex`es and
+/// atomics; `thread` is touched by start/finish only, and the failure maps, `endTimes` and
+/// `sealOperation` by the sealer thread only (or before ``start()``).
 public final class SegmentSealer: @unchecked Sendable {
     public let capture: String
     public let directory: String
@@ -26,18 +33,29 @@ public final class SegmentSealer: @unchecked Sendable {
     private var thread: PinnedThread?
     private var endTimes: [String: Int64] = [:]
     private let onSealed: (@Sendable (SegmentManifest) -> Void)?
+    private let retry: SealRetryPolicy
+    /// Failures, alarms and set-aside jobs, shared with the capture's writer.
+    public let health: StorageHealth
+    /// Seals one job; a seam so tests can make a seal fail in a chosen way. Set before ``start()``.
+    var sealOperation: @Sendable (SealJob) throws -> SegmentManifest
 
-    /// Segments sealed, seal attempts that failed, segments deleted by retention.
+    /// Segments sealed, segments deleted by retention.
     public let sealedCount = Atomic<Int>(0)
-    public let failures = Atomic<Int>(0)
     public let deletedCount = Atomic<Int>(0)
-    /// Whether the last seal attempt failed (an alarm, shown in STATUS).
-    public let failing = Atomic<Bool>(false)
     /// Jobs waiting.
     public var backlog: Int { queue.withLock { $0.count } }
+    /// Jobs given up on, oldest first (their files are untouched).
+    public var setAsideJobs: [SealJob] { setAside.withLock { $0 } }
+    private let setAside = Mutex<[SealJob]>([])
+
+    // Sealer thread only.
+    private var consecutiveFailures: [String: Int] = [:]
+    private var shutdownAttempts: [String: Int] = [:]
+    private var failureLog = RateLimitedLog(every: .seconds(10))
 
     public init(
         capture: String, directory: String, identity: SealIdentity, retention: RetentionPolicy, logger: Logger,
+        health: StorageHealth? = nil, retry: SealRetryPolicy = SealRetryPolicy(),
         onSealed: (@Sendable (SegmentManifest) -> Void)? = nil
     ) {
         self.capture = capture
@@ -46,6 +64,10 @@ public final class SegmentSealer: @unchecked Sendable {
         self.retention = Mutex(retention)
         self.logger = logger
         self.onSealed = onSealed
+        self.retry = retry
+        let health = health ?? StorageHealth(logger: logger)
+        self.health = health
+        self.sealOperation = { job in try SegmentSeal.seal(job, identity: identity, health: health) }
     }
 
     public func update(retention newValue: RetentionPolicy) {
@@ -54,10 +76,21 @@ public final class SegmentSealer: @unchecked Sendable {
     }
 
     /// Queues crash-recovery jobs for what the directory holds unsealed; call before the writer
-    /// opens its first segment.
+    /// opens its first segment. A directory that cannot be listed skips recovery: that is
+    /// logged as critical, counted and stands as an alarm until a restart.
     public func recover() {
-        let jobs = SegmentRecovery.jobs(directory: directory, capture: capture) { line in
-            logger.notice("recovery: \(line)", metadata: ["directory": "\(directory)"])
+        let jobs: [SealJob]
+        do throws(StorageError) {
+            jobs = try SegmentRecovery.jobs(directory: directory, capture: capture, health: health) { line in
+                logger.notice("recovery: \(line)", metadata: ["directory": "\(directory)"])
+            }
+        } catch {
+            health.recoveryScanFailures.add(1, ordering: .relaxed)
+            health.recoverySkipped.store(true, ordering: .relaxed)
+            logger.critical(
+                "crash recovery skipped: cannot list the capture directory; unsealed segments stay unsealed until a restart can",
+                metadata: ["directory": "\(directory)", "error": "\(error)"])
+            return
         }
         for job in jobs { enqueue(job) }
     }
@@ -75,7 +108,7 @@ public final class SegmentSealer: @unchecked Sendable {
         }
     }
 
-    /// Seals what is queued (giving up after three failed attempts) and stops the thread.
+    /// Seals what is queued (each job getting `attemptsAtShutdown` attempts) and stops the thread.
     public func finish() {
         finishing.store(true, ordering: .releasing)
         wake.signal()
@@ -84,67 +117,112 @@ public final class SegmentSealer: @unchecked Sendable {
     }
 
     private func run() {
-        var backoffMillis = 0
-        var attemptsWhileFinishing = 0
+        var backoff = Duration.zero
         var lastRetentionAt: Int64 = 0
-        var lastErrorLogAt: Int64 = 0
         var first = true
         while true {
             // The first pass runs at once: recovery jobs and retention do not wait for a wake-up.
-            if !first { _ = wake.wait(timeout: .now() + .milliseconds(backoffMillis > 0 ? backoffMillis : 10_000)) }
+            if !first {
+                let millis = backoff > .zero ? Int(backoff.nanoseconds / 1_000_000) : 10_000
+                _ = wake.wait(timeout: .now() + .milliseconds(max(millis, 1)))
+            }
             first = false
             let done = finishing.load(ordering: .acquiring)
-            while let job = queue.withLock({ $0.first }) {
-                do {
-                    let manifest = try SegmentSeal.seal(job, identity: identity)
-                    queue.withLock { _ = $0.removeFirst() }
-                    sealedCount.add(1, ordering: .relaxed)
-                    backoffMillis = 0
-                    if failing.exchange(false, ordering: .relaxed) {
-                        logger.notice("sealing works again", metadata: ["capture": "\(capture)"])
-                    }
-                    logSealed(manifest)
-                    onSealed?(manifest)
-                } catch {
-                    failures.add(1, ordering: .relaxed)
-                    failing.store(true, ordering: .relaxed)
-                    let now = WallClock.monotonicNanos()
-                    if now - lastErrorLogAt > 10_000_000_000 {
-                        lastErrorLogAt = now
-                        logger.error(
-                            "sealing failed; the plain segment is kept and sealing retried",
-                            metadata: ["segment": "\(job.source)", "error": "\(error)", "backlog": "\(backlog)"])
-                    }
-                    if error is SealError {
-                        // Not a transient condition: leave this segment to a human, go on with the rest.
-                        queue.withLock { _ = $0.removeFirst() }
-                        continue
-                    }
-                    backoffMillis = min(max(backoffMillis * 2, 1000), 60_000)
-                    if done {
-                        attemptsWhileFinishing += 1
-                        if attemptsWhileFinishing >= 3 {
-                            let left = queue.withLock { q -> [SealJob] in
-                                defer { q.removeAll() }
-                                return q
-                            }
-                            logger.critical(
-                                "stopping with segments unsealed; they are recovered at the next start",
-                                metadata: ["segments": "\(left.map(\.source))"])
-                        } else {
-                            backoffMillis = 200
-                        }
-                    }
-                    break
-                }
+            let failed = sealPass(done: done)
+            if failed {
+                backoff = done ? retry.shutdownBackoff : min(max(backoff * 2, retry.initialBackoff), retry.maximumBackoff)
+            } else {
+                backoff = .zero
+            }
+            if health.sealingFailing.exchange(failed, ordering: .relaxed) && !failed {
+                logger.notice("sealing works again", metadata: ["capture": "\(capture)"])
             }
             let now = WallClock.monotonicNanos()
-            if now - lastRetentionAt >= 10_000_000_000 || backoffMillis == 0 {
+            if now - lastRetentionAt >= 10_000_000_000 || backoff == .zero {
                 lastRetentionAt = now
                 applyRetention()
             }
             if done && queue.withLock({ $0.isEmpty }) { return }
         }
+    }
+
+    /// Tries every queued job once, oldest first; a failed one stays queued and the pass goes
+    /// on with the next. Returns whether some job failed and is waiting for a retry.
+    private func sealPass(done: Bool) -> Bool {
+        var failedThisPass: Set<String> = []
+        while let job = queue.withLock({ q in q.first { !failedThisPass.contains($0.source) } }) {
+            do {
+                let manifest = try sealOperation(job)
+                remove(job)
+                consecutiveFailures[job.source] = nil
+                shutdownAttempts[job.source] = nil
+                sealedCount.add(1, ordering: .relaxed)
+                logSealed(manifest)
+                onSealed?(manifest)
+            } catch {
+                health.sealFailures.add(1, ordering: .relaxed)
+                let verdict = SealRetryPolicy.verdict(for: error, job: job)
+                failureLog.log(
+                    logger, .error, "sealing failed; the plain segment is kept",
+                    metadata: [
+                        "segment": "\(job.source)", "error": "\(error)", "backlog": "\(backlog)",
+                        "retry": "\(Self.retryNote(verdict, limit: retry.permanentAfter))",
+                    ])
+                switch verdict {
+                case .hopeless(let reason):
+                    giveUp(job, reason: reason, error: error)
+                    continue
+                case .persistent:
+                    let n = (consecutiveFailures[job.source] ?? 0) + 1
+                    consecutiveFailures[job.source] = n
+                    if n >= retry.permanentAfter {
+                        giveUp(job, reason: "failed \(n) times in a row", error: error)
+                        continue
+                    }
+                case .transient:
+                    break
+                }
+                if done {
+                    let n = (shutdownAttempts[job.source] ?? 0) + 1
+                    shutdownAttempts[job.source] = n
+                    if n >= retry.attemptsAtShutdown {
+                        remove(job)
+                        logger.critical(
+                            "stopping with a segment unsealed; it is recovered at the next start",
+                            metadata: ["segment": "\(job.source)", "error": "\(error)"])
+                        continue
+                    }
+                }
+                failedThisPass.insert(job.source)
+            }
+        }
+        return !failedThisPass.isEmpty
+    }
+
+    private static func retryNote(_ verdict: SealRetryPolicy.Verdict, limit: Int) -> String {
+        switch verdict {
+        case .transient: "until it works"
+        case .persistent: "up to \(limit) times in a row"
+        case .hopeless: "no"
+        }
+    }
+
+    private func remove(_ job: SealJob) {
+        queue.withLock { q in
+            if let i = q.firstIndex(where: { $0.source == job.source }) { q.remove(at: i) }
+        }
+    }
+
+    /// Sets a job aside for good: its files stay exactly as they are.
+    private func giveUp(_ job: SealJob, reason: String, error: any Error) {
+        remove(job)
+        consecutiveFailures[job.source] = nil
+        shutdownAttempts[job.source] = nil
+        setAside.withLock { $0.append(job) }
+        health.sealJobsSetAside.add(1, ordering: .relaxed)
+        logger.error(
+            "seal job set aside: it cannot succeed; its files are left as they are for a human or the next start",
+            metadata: ["segment": "\(job.source)", "reason": "\(reason)", "error": "\(error)"])
     }
 
     private func logSealed(_ m: SegmentManifest) {
@@ -176,7 +254,7 @@ public final class SegmentSealer: @unchecked Sendable {
         let doomed = policy.selectForDeletion(
             sealed: inventory.sealed, totalBytes: inventory.totalBytes, now: WallClock.realtimeNanos())
         for segment in doomed {
-            if let err = RetentionPolicy.delete(segment, directory: directory) {
+            if let err = RetentionPolicy.delete(segment, directory: directory, health: health) {
                 logger.error(
                     "retention: deleting a sealed segment failed",
                     metadata: ["segment": "\(segment.base)", "errno": "\(err)"])

@@ -25,8 +25,18 @@ public struct ClosedSegment: Sendable, Equatable {
 /// keeps filling fresh buffers, up to `max_buffered`; only what exceeds that bound is dropped,
 /// counted, and recorded in the gap ledger (cause `storage`, by the merger).
 ///
+/// The two buffer rings are allocated once, at start, with room for several times the buffers
+/// the start-time `max_buffered` / `buffer_size` allow; the merger never holds more buffers
+/// than the rings have slots. A reload that asks for more (a larger `max_buffered`, a smaller
+/// `buffer_size`) is clamped to that, and the log says so: the alternative, a ring that cannot
+/// take a buffer, would crash the daemon or lose the buffer's bytes from the accounting.
+///
 /// With a ``SegmentSealer`` every closed segment is handed to it for sealing, and at
 /// ``start()`` whatever a crash left unsealed is queued for recovery first.
+///
+/// `@unchecked Sendable`: the merger-side fields (`allocated*`) are touched by the merger
+/// thread only, the writer-side ones (`current`, `peekedBuffer`, the logs) by the writer thread
+/// only; what crosses is the SPSC rings, `Mutex`es and atomics.
 public final class SegmentWriter: @unchecked Sendable {
     public let capture: String
     public let directory: String
@@ -35,6 +45,8 @@ public final class SegmentWriter: @unchecked Sendable {
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
     /// Seals closed segments and recovers unsealed ones; nil writes plain `.tape` files only.
     public let sealer: SegmentSealer?
+    /// Every failure of this capture's durability path, shared with the sealer.
+    public let health: StorageHealth
     /// `TICKTAPE_TESTING_STORAGE_FAULT_TRIGGER`: test-only; while the named file exists every
     /// write fails with ENOSPC, for tests that cannot make a small filesystem.
     private let faultTrigger: String?
@@ -43,12 +55,19 @@ public final class SegmentWriter: @unchecked Sendable {
 
     private let filled: SPSCRing<LineBuffer>
     private let free: SPSCRing<LineBuffer>
+    /// The most buffers that may exist at once: both rings' capacity, so every push succeeds.
+    let bufferLimit: Int
+    /// Bytes and count of buffers the writer could not hand back (cannot happen while the
+    /// merger respects `bufferLimit`; kept so that nothing ever leaks from the accounting).
+    private let unreturnedBytes = Atomic<Int>(0)
+    private let unreturnedBuffers = Atomic<Int>(0)
     private let wake = DispatchSemaphore(value: 0)
     private let finishing = Atomic<Bool>(false)
     private var thread: PinnedThread?
 
     // Merger-side state.
     private var allocatedBytes = 0
+    private var allocatedBuffers = 0
 
     // Writer-side state.
     private var current: SegmentFile?
@@ -62,11 +81,6 @@ public final class SegmentWriter: @unchecked Sendable {
     public let linesWritten = Atomic<Int>(0)
     public let bytesWritten = Atomic<Int>(0)
     public let segmentsClosed = Atomic<Int>(0)
-    public let writeErrors = Atomic<Int>(0)
-    /// Lines the merger could not buffer because `max_buffered` was exhausted.
-    public let linesDropped = Atomic<Int>(0)
-    /// Whether the last write attempt failed (an alarm condition).
-    public let failing = Atomic<Bool>(false)
 
     /// - Parameter writeTimeLog: the benchmark's write-time log; `nil` (default) arms it as
     ///   `TICKTAPE_BENCH_WRITE_LOG` says, `.some(nil)` keeps it off, `.some(log)` uses `log`.
@@ -77,8 +91,11 @@ public final class SegmentWriter: @unchecked Sendable {
         logger: Logger,
         sealing identity: SealIdentity? = nil,
         onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil,
-        writeTimeLog: WriteTimeLog?? = nil
+        writeTimeLog: WriteTimeLog?? = nil,
+        health: StorageHealth? = nil
     ) throws(StorageError) {
+        let health = health ?? StorageHealth(logger: logger)
+        self.health = health
         self.capture = capture
         self.directory = dataDirectory + "/" + capture
         self.storage = Mutex(storage)
@@ -87,7 +104,7 @@ public final class SegmentWriter: @unchecked Sendable {
         self.sealer = identity.map {
             SegmentSealer(
                 capture: capture, directory: dataDirectory + "/" + capture, identity: $0, retention: storage.retention,
-                logger: logger)
+                logger: logger, health: health)
         }
         self.faultTrigger = getenv("TICKTAPE_TESTING_STORAGE_FAULT_TRIGGER").map { String(cString: $0) }
         if let faultTrigger {
@@ -100,18 +117,54 @@ public final class SegmentWriter: @unchecked Sendable {
         if let log = self.writeTimeLog {
             logger.notice("benchmark write log armed", metadata: ["path": "\(log.path)"])
         }
-        let slots = max(16, Int(storage.maxBuffered / Int64(storage.bufferSize)) + 4)
-        var capacity = 16
-        while capacity < slots * 2 { capacity <<= 1 }
+        let capacity = Self.ringCapacity(for: storage)
         self.filled = SPSCRing(capacity: capacity)
         self.free = SPSCRing(capacity: capacity)
+        self.bufferLimit = capacity
         try makeDirectories(directory)
+        warnIfClamped(storage)
+    }
+
+    /// Ring slots for `storage`: four times the buffers it allows (so a reload can raise
+    /// `max_buffered` or lower `buffer_size` fourfold without a restart), at least 1024, at
+    /// most 2²⁰ (16 MiB of slots for both rings).
+    static func ringCapacity(for storage: StorageConfig) -> Int {
+        let buffers = Self.buffersAllowed(by: storage)
+        let wanted = buffers > (1 << 18) ? 1 << 20 : max(1024, buffers * 4)
+        var capacity = 1024
+        while capacity < wanted { capacity <<= 1 }
+        return capacity
+    }
+
+    /// Buffers `max_buffered` allows at `buffer_size` (plus the one being filled and a margin
+    /// for lines longer than a buffer).
+    static func buffersAllowed(by storage: StorageConfig) -> Int {
+        let n = storage.maxBuffered / Int64(max(storage.bufferSize, 1))
+        return n > (1 << 40) ? 1 << 40 : Int(n) + 4
     }
 
     /// Applies new storage settings (rotation, fsync, flush); takes effect from the next buffer.
+    /// A `max_buffered`/`buffer_size` pair that needs more buffers than the rings were sized for
+    /// at start is clamped to the rings, and the log says how much memory that holds.
     public func update(storage newValue: StorageConfig) {
         storage.withLock { $0 = newValue }
         sealer?.update(retention: newValue.retention)
+        warnIfClamped(newValue)
+    }
+
+    /// Says when `max_buffered` / `buffer_size` ask for more buffers than the rings hold.
+    private func warnIfClamped(_ newValue: StorageConfig) {
+        let wanted = Self.buffersAllowed(by: newValue)
+        if wanted > bufferLimit {
+            logger.warning(
+                "max_buffered is clamped: the write buffer rings were sized at start (restart to resize them)",
+                metadata: [
+                    "max_buffered": "\(ByteSize.format(newValue.maxBuffered))",
+                    "buffer_size": "\(ByteSize.format(Int64(newValue.bufferSize)))",
+                    "buffers_wanted": "\(wanted)", "buffers_allowed": "\(bufferLimit)",
+                    "effective_max_buffered": "\(ByteSize.format(Int64(bufferLimit) * Int64(newValue.bufferSize)))",
+                ])
+        }
     }
 
     var bufferSize: Int { storage.withLock { $0.bufferSize } }
@@ -120,22 +173,32 @@ public final class SegmentWriter: @unchecked Sendable {
 
     /// A buffer to fill with at least `minimum` bytes free, or nil when `max_buffered` is
     /// exhausted (the disk has been failing for a while).
+    /// Never more than ``bufferLimit`` buffers exist, so the rings always have room for all.
     func acquireBuffer(minimum: Int) -> LineBuffer? {
+        if unreturnedBuffers.load(ordering: .relaxed) > 0 {
+            allocatedBuffers -= unreturnedBuffers.exchange(0, ordering: .relaxed)
+            allocatedBytes -= unreturnedBytes.exchange(0, ordering: .relaxed)
+        }
         while let b = free.pop() {
             if b.capacity >= minimum { return b }
-            allocatedBytes -= b.capacity  // an oversize-line buffer that is too small now: let it go
+            // An oversize-line buffer that is too small now: let it go.
+            allocatedBytes -= b.capacity
+            allocatedBuffers -= 1
         }
         let (size, limit) = storage.withLock { ($0.bufferSize, $0.maxBuffered) }
         let capacity = max(size, minimum)
-        guard Int64(allocatedBytes + capacity) <= max(limit, Int64(capacity)) else { return nil }
+        guard Int64(allocatedBytes + capacity) <= max(limit, Int64(capacity)), allocatedBuffers < bufferLimit else {
+            return nil
+        }
         allocatedBytes += capacity
+        allocatedBuffers += 1
         return LineBuffer(capacity: capacity)
     }
 
     /// Hands a filled buffer to the writer thread. Never blocks.
     func submit(_ buffer: LineBuffer) {
         let pushed = filled.push(buffer)
-        precondition(pushed, "filled ring sized for every buffer that can exist")
+        precondition(pushed, "filled ring sized for every buffer that can exist (bufferLimit)")
         wake.signal()
     }
 
@@ -182,7 +245,11 @@ public final class SegmentWriter: @unchecked Sendable {
             while let buffer = peekFilled() {
                 if write(buffer, giveUpAfterError: done && backoffMillis >= 3200) {
                     buffer.reset()
-                    _ = free.push(buffer)
+                    if !free.push(buffer) {
+                        // Never expected (see bufferLimit); if it happens, the bytes go back anyway.
+                        unreturnedBytes.add(buffer.capacity, ordering: .relaxed)
+                        unreturnedBuffers.add(1, ordering: .relaxed)
+                    }
                     backoffMillis = 0
                 } else {
                     ok = false
@@ -209,8 +276,8 @@ public final class SegmentWriter: @unchecked Sendable {
     }
 
     private var partialOffset = 0
-    private var lastErrorLogAt: Int64 = 0
-    private var suppressedErrors = 0
+    private var writeErrorLog = RateLimitedLog(every: .seconds(10))
+    private var ledgerErrorLog = RateLimitedLog(every: .seconds(10))
 
     /// Writes one buffer. Returns false on an error (to retry later), true when written or given up.
     private func write(_ buffer: LineBuffer, giveUpAfterError: Bool) -> Bool {
@@ -228,7 +295,7 @@ public final class SegmentWriter: @unchecked Sendable {
                 current = try SegmentFile.create(directory: directory, capture: capture, now: now)
                 current!.gaps = gapsForNextSegment
                 gapsForNextSegment = []
-                if config.fsync != .never { SegmentFile.syncDirectory(directory) }
+                if config.fsync != .never { health.syncDirectory(directory) }
                 logger.info("opened segment", metadata: ["path": "\(current!.openPath)"])
             }
         } catch {
@@ -252,8 +319,7 @@ public final class SegmentWriter: @unchecked Sendable {
         linesWritten.add(buffer.lines, ordering: .relaxed)
         bytesWritten.add(buffer.count, ordering: .relaxed)
         dirty = true
-        if failing.load(ordering: .relaxed) {
-            failing.store(false, ordering: .relaxed)
+        if health.writesFailing.exchange(false, ordering: .relaxed) {
             logger.notice("storage writes recovered", metadata: ["path": "\(current!.openPath)"])
         }
         if config.fsync == .always { syncNow() }
@@ -261,23 +327,15 @@ public final class SegmentWriter: @unchecked Sendable {
     }
 
     private func handleWriteError(_ error: StorageError, buffer: LineBuffer, giveUp: Bool) -> Bool {
-        writeErrors.add(1, ordering: .relaxed)
-        failing.store(true, ordering: .relaxed)
-        let now = WallClock.monotonicNanos()
-        if now - lastErrorLogAt > 10_000_000_000 {
-            logger.error(
-                "storage write failed; holding data in memory and retrying",
-                metadata: ["error": "\(error)", "suppressed": "\(suppressedErrors)"])
-            lastErrorLogAt = now
-            suppressedErrors = 0
-        } else {
-            suppressedErrors += 1
-        }
+        health.writeErrors.add(1, ordering: .relaxed)
+        health.writesFailing.store(true, ordering: .relaxed)
+        writeErrorLog.log(
+            logger, .error, "storage write failed; holding data in memory and retrying", metadata: ["error": "\(error)"])
         if giveUp {
             logger.critical(
                 "storage still failing at shutdown; discarding buffered lines",
                 metadata: ["lines": "\(buffer.lines)", "error": "\(error)"])
-            linesDropped.add(buffer.lines, ordering: .relaxed)
+            health.linesDiscardedAtShutdown.add(buffer.lines, ordering: .relaxed)
             partialOffset = 0
             peekedBuffer = nil
             return true
@@ -299,9 +357,15 @@ public final class SegmentWriter: @unchecked Sendable {
     }
 
     private func syncNow() {
-        if let file = current, let err = file.sync() {
-            writeErrors.add(1, ordering: .relaxed)
-            logger.error("fsync failed", metadata: ["path": "\(file.openPath)", "errno": "\(err)"])
+        if let file = current {
+            if let err = file.sync() {
+                health.writeErrors.add(1, ordering: .relaxed)
+                health.segmentSyncFailures.add(1, ordering: .relaxed)
+                health.segmentSyncFailing.store(true, ordering: .relaxed)
+                logger.error("fsync failed", metadata: ["path": "\(file.openPath)", "errno": "\(err)"])
+            } else if health.segmentSyncFailing.exchange(false, ordering: .relaxed) {
+                logger.notice("fsync works again", metadata: ["path": "\(file.openPath)"])
+            }
         }
         lastSyncAt = WallClock.realtimeNanos()
         dirty = false
@@ -314,9 +378,9 @@ public final class SegmentWriter: @unchecked Sendable {
         file.clock.append(ClockSyncState.sample())
         let closedAt = WallClock.realtimeNanos()
         do throws(StorageError) {
-            try file.close(sync: doSync)
+            try file.close(sync: doSync, health: health)
         } catch {
-            writeErrors.add(1, ordering: .relaxed)
+            health.writeErrors.add(1, ordering: .relaxed)
             logger.error("closing segment failed", metadata: ["error": "\(error)"])
             // Seal it under whichever name it still has; the sealer retries until it can.
             let source = access(file.finalPath, F_OK) == 0 ? file.finalPath : file.openPath
@@ -350,7 +414,11 @@ public final class SegmentWriter: @unchecked Sendable {
         let path = directory + "/gaps.jsonl"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            logger.error("cannot open gap ledger", metadata: ["path": "\(path)", "errno": "\(errno)"])
+            let err = errno
+            ledgerFailed()
+            ledgerErrorLog.log(
+                logger, .error, "cannot open gap ledger; its entries are kept and retried",
+                metadata: ["path": "\(path)", "errno": "\(err)"])
             pendingGaps.withLock { $0.insert(contentsOf: gaps, at: 0) }
             return
         }
@@ -361,27 +429,43 @@ public final class SegmentWriter: @unchecked Sendable {
         var before = stat()
         let sizeBefore = fstat(fd, &before) == 0 ? before.st_size : -1
         let ok = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            var done = 0
-            while done < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 { if errno == EINTR { continue } else { return false } }
-                done += n
-            }
-            return true
+            POSIXIO.writeAll(fd, UnsafeRawBufferPointer(bytes)).error == nil
         } ?? false
         if !ok {
-            if sizeBefore >= 0 { _ = ftruncate(fd, sizeBefore) }
+            let err = errno
+            // A failed cut-back could leave a torn entry; say so rather than hope.
+            let cut = sizeBefore >= 0 && ftruncate(fd, sizeBefore) == 0
+            ledgerFailed()
+            ledgerErrorLog.log(
+                logger, .error, "gap ledger append failed; its entries are kept and retried",
+                metadata: ["path": "\(path)", "errno": "\(err)", "cut_back": "\(cut)"])
             pendingGaps.withLock { $0.insert(contentsOf: gaps, at: 0) }
             return
         }
         if storage.withLock({ $0.fsync }) != .never {
-            _ = fsync(fd)
+            if health.fsync(fd) != 0 {
+                let err = errno
+                health.ledgerSyncFailures.add(1, ordering: .relaxed)
+                health.ledgerFailing.store(true, ordering: .relaxed)
+                ledgerErrorLog.log(
+                    logger, .error, "gap ledger fsync failed; its latest entries may not survive a power loss",
+                    metadata: ["path": "\(path)", "errno": "\(err)"])
+            } else if health.ledgerFailing.exchange(false, ordering: .relaxed) {
+                logger.notice("gap ledger works again", metadata: ["path": "\(path)"])
+            }
+        } else if health.ledgerFailing.exchange(false, ordering: .relaxed) {
+            logger.notice("gap ledger works again", metadata: ["path": "\(path)"])
         }
         if current != nil {
             current!.gaps.append(contentsOf: gaps)
         } else {
             gapsForNextSegment.append(contentsOf: gaps)
         }
+    }
+
+    private func ledgerFailed() {
+        health.ledgerWriteFailures.add(1, ordering: .relaxed)
+        health.ledgerFailing.store(true, ordering: .relaxed)
     }
 
     /// The first wall-clock multiple of `interval` after `start` (rotation at 00:00, 01:00, …).

@@ -55,16 +55,7 @@ public final class WriteTimeLog: @unchecked Sendable {
         guard fd >= 0 else { return false }
         var ok = true
         text.utf8.withContiguousStorageIfAvailable { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    ok = false
-                    break
-                }
-                done += n
-            }
+            ok = POSIXIO.writeAll(fd, UnsafeRawBufferPointer(bytes)).error == nil
         }
         close(fd)
         return ok && rename(temporary, path) == 0

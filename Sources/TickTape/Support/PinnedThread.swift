@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import CTickTapeLinux
 import Glibc
+import Logging
+import Synchronization
 
 /// A plain OS thread, optionally pinned to one CPU.
 ///
@@ -25,7 +27,7 @@ final class PinnedThread: @unchecked Sendable {
         let rc = pthread_create(&t.thread, nil, { arg in
             let me = Unmanaged<PinnedThread>.fromOpaque(arg!).takeRetainedValue()
             _ = tt_set_thread_name(String(me.name.prefix(15)))
-            if let cpu = me.cpu { _ = CPUAffinity.pinCurrentThread(to: cpu) }
+            if let cpu = me.cpu { CPUAffinity.pinOrReport(thread: me.name, cpu: cpu) }
             me.body()
             return nil
         }, box.toOpaque())
@@ -49,10 +51,25 @@ public enum CPUAffinity {
         return ids.prefix(Int(n)).map(Int.init)
     }
 
-    /// Pins the calling thread to `cpu`. Returns false if the kernel refused.
-    @discardableResult
-    static func pinCurrentThread(to cpu: Int) -> Bool {
-        tt_pin_current_thread(Int32(cpu)) == 0
+    /// Pins the calling thread to `cpu`; the error number if the kernel refused.
+    static func pinCurrentThread(to cpu: Int) -> Int32? {
+        let rc = tt_pin_current_thread(Int32(cpu))
+        return rc == 0 ? nil : rc
+    }
+
+    /// Threads whose pin to a CPU the kernel refused since the process started (exported as
+    /// `ticktape_thread_pin_failures_total`). Process-wide because threads are.
+    public static let pinFailures = Atomic<Int>(0)
+
+    /// Pins the calling thread, and when that fails says so: the thread plan's latency
+    /// promises (no preemption between merger and event loop) no longer hold, which an
+    /// operator must know, but capture goes on unpinned.
+    static func pinOrReport(thread name: String, cpu: Int) {
+        guard let err = pinCurrentThread(to: cpu) else { return }
+        pinFailures.add(1, ordering: .relaxed)
+        Logger(label: "ticktape").error(
+            "could not pin thread to its CPU; it runs unpinned",
+            metadata: ["thread": "\(name)", "cpu": "\(cpu)", "errno": "\(err)"])
     }
 }
 #endif

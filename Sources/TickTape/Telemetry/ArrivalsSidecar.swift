@@ -176,17 +176,10 @@ package final class ArrivalsSidecar: @unchecked Sendable {
 
     private func flush(_ w: inout Writer) {
         guard w.fd >= 0, !w.out.isEmpty else { return }
-        var offset = 0
-        while offset < w.out.count {
-            let n = w.out[offset...].withUnsafeBytes { write(w.fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                logger.error(
-                    "arrivals file write failed; lines lost",
-                    metadata: ["path": "\(path)", "error": "\(String(cString: strerror(errno)))"])
-                break
-            }
-            offset += n
+        if let err = w.out.withUnsafeBytes({ POSIXIO.writeAll(w.fd, $0).error }) {
+            logger.error(
+                "arrivals file write failed; lines lost",
+                metadata: ["path": "\(path)", "error": "\(String(cString: strerror(err)))"])
         }
         w.out.removeAll(keepingCapacity: true)
     }

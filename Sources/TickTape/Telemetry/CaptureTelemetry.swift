@@ -134,6 +134,7 @@ public final class CaptureTelemetry: @unchecked Sendable {
             closing.emittedTotal = capture.emitted.load(ordering: .relaxed)
             closing.lateMessagesTotal = capture.lateMessages.load(ordering: .relaxed)
             closing.gapsTotal = capture.gaps.load(ordering: .relaxed)
+            closing.storageDropsTotal = capture.storageDrops.load(ordering: .relaxed)
             closing.silentStreams = capture.silentStreams.load(ordering: .relaxed)
             closing.merge = capture.merge
         }

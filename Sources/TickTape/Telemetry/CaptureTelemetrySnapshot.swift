@@ -13,6 +13,8 @@ public struct CaptureTelemetrySnapshot: Sendable, Equatable {
     public var emittedTotal: Int
     public var lateMessagesTotal: Int
     public var gapsTotal: Int
+    /// Lines the merger dropped because every write buffer was in use (disk failing).
+    public var storageDropsTotal: Int = 0
     /// Streams silent on every connection or never heard from (the stream watchdog's gauge).
     public var silentStreams: Int = 0
     /// Holes waited on and late copies placed or dropped, since start.

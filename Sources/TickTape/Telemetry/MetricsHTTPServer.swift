@@ -2,11 +2,12 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The Prometheus scrape endpoint: a minimal HTTP/1.1 server on the engine's own event
-/// loops, answering `GET /metrics` with the text exposition.
+/// The Prometheus scrape endpoint: a minimal HTTP/1.1 server answering `GET /metrics` with the
+/// text exposition.
 ///
 /// No web framework: one handler, a few lines, nothing on the capture path. Rendering runs on
-/// the loop that accepted the scrape; it reads only the reporter's last snapshots.
+/// the loop that accepted the scrape, which ``TelemetryService`` gives a thread of its own (not
+/// one of the pinned capture loops); it reads only the reporter's last snapshots.
 final class MetricsHTTPServer: Sendable {
     let channel: any Channel
     let address: ListenAddress

@@ -20,8 +20,11 @@ final class PrometheusExporter: Sendable {
 
     private static let clockCapture = "(clock)"
 
-    /// Renders the exposition for `snapshots` and the host clock's state.
-    func render(snapshots: [CaptureTelemetrySnapshot], clock: ClockSyncState) -> [UInt8] {
+    /// Renders the exposition for `snapshots`, each capture's storage health (read at the
+    /// scrape: a few atomic loads) and the host clock's state.
+    func render(
+        snapshots: [CaptureTelemetrySnapshot], storage: [String: StorageHealth.Snapshot] = [:], clock: ClockSyncState
+    ) -> [UInt8] {
         gauge(
             Self.clockCapture, "clock_synchronized", "", [],
             "1 if the kernel considers the host clock synchronised (adjtimex), 0 if not, NaN if unknown; latency against E is only as good as this",
@@ -38,8 +41,30 @@ final class PrometheusExporter: Sendable {
                 "1 for where the clock state came from (adjtimex is refused under systemd ProtectClock=yes)",
                 clock.source == source ? 1 : 0)
         }
+        counter(
+            Self.clockCapture, "thread_pin_failures", [],
+            "threads the kernel refused to pin to their planned CPU (they run unpinned)",
+            CPUAffinity.pinFailures.load(ordering: .relaxed))
         for s in snapshots { export(s) }
+        for (capture, health) in storage.sorted(by: { $0.key < $1.key }) { export(storage: health, capture: capture) }
         return registry.emitToBuffer()
+    }
+
+    /// The durability path's failures and alarms (``StorageHealth``).
+    private func export(storage h: StorageHealth.Snapshot, capture c: String) {
+        let capture = [("capture", c)]
+        counter(c, "storage_write_errors", capture, "segment writes that failed (each retry counts); data is held in memory and retried", h.writeErrors)
+        for (target, n) in [("segment", h.segmentSyncFailures), ("directory", h.directorySyncFailures), ("gap_ledger", h.ledgerSyncFailures)] {
+            counter(c, "storage_fsync_failures", capture + [("target", target)], "fsyncs that failed: what they covered may not survive a power loss", n)
+        }
+        counter(c, "storage_gap_ledger_write_failures", capture, "gap-ledger appends that failed (the entries are kept and retried)", h.ledgerWriteFailures)
+        counter(c, "storage_recovery_scan_failures", capture, "crash-recovery scans that could not list the capture directory (recovery skipped)", h.recoveryScanFailures)
+        counter(c, "storage_seal_failures", capture, "seal attempts that failed (the plain segment is kept and retried)", h.sealFailures)
+        counter(c, "storage_seal_jobs_set_aside", capture, "segments the sealer gave up on (source gone or failing the same way repeatedly); left unsealed", h.sealJobsSetAside)
+        counter(c, "storage_dropped_lines", capture + [("reason", "shutdown")], "lines lost to storage: buffers_exhausted = max_buffered full while the disk failed, shutdown = still failing at exit", h.linesDiscardedAtShutdown)
+        for alarm in h.alarms {
+            gauge(c, "storage_alarm", "", capture + [("alarm", alarm.name)], "1 while a storage alarm stands (also in the daemon's STATUS)", alarm.on ? 1 : 0)
+        }
     }
 
     /// Drops every series of a capture that no longer runs.
@@ -61,6 +86,7 @@ final class PrometheusExporter: Sendable {
         counter(c, "capture_messages", capture, "messages written to the capture (the merged stream)", s.emittedTotal)
         counter(c, "capture_late_messages", capture, "messages that arrived on every connection only after a later id was written", s.lateMessagesTotal)
         counter(c, "capture_gaps", capture, "sequence gaps proven by the stream rules", s.gapsTotal)
+        counter(c, "storage_dropped_lines", capture + [("reason", "buffers_exhausted")], "lines lost to storage: buffers_exhausted = max_buffered full while the disk failed, shutdown = still failing at exit", s.storageDropsTotal)
         gauge(c, "capture_messages_per_second", "", capture, "merged messages per second over the last window", s.messagesPerSecond)
         gauge(c, "capture_silent_streams", "", capture, "streams silent on every connection for longer than their stream_stale_after, or never heard from", Double(s.silentStreams))
         gauge(c, "capture_connections_up", "", capture, "connections open", Double(s.connections.filter(\.connected).count))

@@ -16,6 +16,8 @@ final class TelemetryAccumulator: @unchecked Sendable {
     private var previousEmitted = 0
     private var windows = 0
     private(set) var alarms = AlarmTracker()
+    /// What the journal gets, at `log_interval` and on changes (set at registration).
+    var summaryLog = TelemetrySummaryLog(interval: .seconds(60), summaries: true)
 
     init(name: String, ringCapacity: Int) {
         self.name = name
@@ -94,6 +96,7 @@ final class TelemetryAccumulator: @unchecked Sendable {
         snapshot.alarms = alarms.standing
         snapshot.silentStreams = w.silentStreams
         snapshot.merge = w.merge
+        snapshot.storageDropsTotal = w.storageDropsTotal
         return (snapshot, raised, cleared)
     }
 }

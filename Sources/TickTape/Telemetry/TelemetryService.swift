@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Everything telemetry does off the hot path, for all captures of an engine: the reporter
@@ -10,7 +11,9 @@ import Synchronization
 /// endpoint and the latest snapshots the daemon's status line reads.
 ///
 /// The merger only records (``CaptureTelemetry``); quantiles, cumulative histograms, logging
-/// and HTTP all happen here, on a thread of their own and on the NIO event loops.
+/// and HTTP all happen here, on a thread of their own and on a single event loop of their own
+/// (never the pinned capture loops: a scrape renders a few hundred series, and that must not
+/// delay a frame).
 public final class TelemetryService: Sendable {
     public let config: TelemetryConfig
     private let logger: Logger
@@ -19,10 +22,12 @@ public final class TelemetryService: Sendable {
     private let running = Atomic<Bool>(false)
     private let thread = Mutex<PinnedThread?>(nil)
     private let server = Mutex<MetricsHTTPServer?>(nil)
+    private let httpGroup = Mutex<MultiThreadedEventLoopGroup?>(nil)
 
     private struct State {
         var captures: [CaptureTelemetry] = []
         var snapshots: [String: CaptureTelemetrySnapshot] = [:]
+        var storage: [String: StorageHealth] = [:]
     }
 
     public init(config: TelemetryConfig, logger: Logger) {
@@ -33,9 +38,11 @@ public final class TelemetryService: Sendable {
 
     // MARK: Captures
 
-    /// Creates the recorder for a capture and starts reporting on it.
+    /// Creates the recorder for a capture and starts reporting on it; `storage` is exported
+    /// with it (read at each scrape).
     func register(
-        capture name: String, connections: Int, ringCapacity: Int, dataDirectory: String
+        capture name: String, connections: Int, ringCapacity: Int, dataDirectory: String,
+        storage: StorageHealth? = nil
     ) -> CaptureTelemetry {
         var arrivals: ArrivalsSidecar?
         if config.arrivals {
@@ -50,7 +57,12 @@ public final class TelemetryService: Sendable {
         }
         let telemetry = CaptureTelemetry(
             name: name, interval: config.interval, ringCapacity: ringCapacity, arrivals: arrivals)
-        state.withLock { $0.captures.append(telemetry) }
+        telemetry.accumulator.summaryLog = TelemetrySummaryLog(
+            interval: config.logInterval, summaries: config.logSummaries)
+        state.withLock {
+            $0.captures.append(telemetry)
+            $0.storage[name] = storage
+        }
         return telemetry
     }
 
@@ -59,6 +71,7 @@ public final class TelemetryService: Sendable {
         state.withLock {
             $0.captures.removeAll { $0 === telemetry }
             $0.snapshots[telemetry.name] = nil
+            $0.storage[telemetry.name] = nil
         }
         telemetry.arrivals?.close()
         exporter.remove(capture: telemetry.name)
@@ -66,11 +79,11 @@ public final class TelemetryService: Sendable {
 
     // MARK: Lifecycle
 
-    /// Starts the reporter thread and, if configured, the metrics endpoint on `group`.
-    /// Returns the bound address of the endpoint (nil without one). An endpoint that cannot
-    /// bind is logged, not fatal: capturing matters more than being scraped.
+    /// Starts the reporter thread and, if configured, the metrics endpoint on an event loop
+    /// of its own. Returns the bound address of the endpoint (nil without one). An endpoint
+    /// that cannot bind is logged, not fatal: capturing matters more than being scraped.
     @discardableResult
-    public func start(group: any EventLoopGroup) -> ListenAddress? {
+    public func start() -> ListenAddress? {
         running.store(true, ordering: .relaxed)
         #if canImport(Glibc)
         let reporter = PinnedThread.start(name: "tt-telemetry", cpu: nil) { [self] in run() }
@@ -78,6 +91,8 @@ public final class TelemetryService: Sendable {
         #endif
         guard let listen = config.listen else { return nil }
         let http: MetricsHTTPServer
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        httpGroup.withLock { $0 = group }
         do {
             http = try MetricsHTTPServer.start(group: group, address: listen) { [self] in renderMetrics() }
         } catch {
@@ -110,12 +125,21 @@ public final class TelemetryService: Sendable {
         }) {
             await http.close()
         }
+        if let group = httpGroup.withLock({ g -> MultiThreadedEventLoopGroup? in
+            defer { g = nil }
+            return g
+        }) {
+            try? await group.shutdownGracefully()
+        }
         let captures = state.withLock { $0.captures }
         for c in captures { c.arrivals?.close() }
     }
 
     /// The bound address of the metrics endpoint, if serving.
     public var metricsAddress: ListenAddress? { server.withLock { $0?.address } }
+
+    /// The event loop serving the endpoint (tests check it is not a capture loop).
+    var metricsEventLoop: (any EventLoop)? { server.withLock { $0?.channel.eventLoop } }
 
     // MARK: Reading
 
@@ -124,7 +148,9 @@ public final class TelemetryService: Sendable {
 
     /// The Prometheus text exposition of everything known now.
     public func renderMetrics() -> [UInt8] {
-        exporter.render(snapshots: Array(snapshots.values), clock: ClockSyncState.sample())
+        let (snapshots, storage) = state.withLock { ($0.snapshots, $0.storage) }
+        return exporter.render(
+            snapshots: Array(snapshots.values), storage: storage.mapValues(\.snapshot), clock: ClockSyncState.sample())
     }
 
     // MARK: Reporter thread
@@ -137,6 +163,7 @@ public final class TelemetryService: Sendable {
             nanosleep(&ts, nil)
         }
         reportOnce()
+        for capture in state.withLock({ $0.captures }) { capture.accumulator.summaryLog.finish(to: logger) }
     }
 
     /// Summarises every closed window waiting; returns how many there were.
@@ -154,7 +181,7 @@ public final class TelemetryService: Sendable {
             else { continue }
             done += 1
             state.withLock { if $0.captures.contains(where: { $0 === capture }) { $0.snapshots[capture.name] = snapshot } }
-            if config.logSummaries { TelemetrySummaryLog.write(snapshot, to: logger) }
+            capture.accumulator.summaryLog.observe(snapshot, now: WallClock.monotonicNanos(), to: logger)
             for alarm in raised {
                 logger.warning(
                     "telemetry alarm raised",

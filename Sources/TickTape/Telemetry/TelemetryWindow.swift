@@ -25,6 +25,7 @@ final class TelemetryWindow: @unchecked Sendable {
     var emittedTotal = 0
     var lateMessagesTotal = 0
     var gapsTotal = 0
+    var storageDropsTotal = 0
     var silentStreams = 0
     var merge = CaptureStatistics.MergeSnapshot()
 

@@ -49,7 +49,7 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
                 uncommented.append(String(line))
             }
         }
-        #expect(count == 36)
+        #expect(count == 38)
         let config = try TickTapeConfig.parse(uncommented.joined(separator: "\n"), file: "uncommented.toml")
         let original = try TickTapeConfig.parse(text, file: "ticktape.toml")
         #expect(config == original)

@@ -14,7 +14,7 @@ import Testing
             let source = try F.writePlain(directory: dir, base: base, count: 200)
             var job = F.job(directory: dir, base: base, source: source)
             job.endedAt = start + Int64(k + 1) * 60_000_000_000
-            _ = try SegmentSeal.seal(job, identity: F.identity)
+            _ = try SegmentSeal.seal(job, identity: F.identity, health: F.health)
             bases.append(base)
         }
         return bases
@@ -32,7 +32,7 @@ import Testing
         let now: Int64 = 1_763_700_000_000_000_000 + 4 * 60_000_000_000
         let doomed = policy.selectForDeletion(sealed: inventory.sealed, totalBytes: inventory.totalBytes, now: now)
         #expect(doomed.map(\.base) == [bases[0], bases[1]])
-        for segment in doomed { #expect(RetentionPolicy.delete(segment, directory: dir.path) == nil) }
+        for segment in doomed { #expect(RetentionPolicy.delete(segment, directory: dir.path, health: F.health) == nil) }
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         #expect(!left.contains { $0.hasPrefix(bases[0]) || $0.hasPrefix(bases[1]) })
         #expect(left.contains(bases[2] + ".tape.gz") && left.contains(bases[3] + ".manifest.json"))

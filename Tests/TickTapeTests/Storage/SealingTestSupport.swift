@@ -24,6 +24,8 @@ enum SealingFixture {
     }
 
     static let identity = SealIdentity(host: "test-host", configDigest: "sha256:test")
+    /// Where the sealing functions report directory fsync failures in these tests.
+    static let health = StorageHealth(logger: testLogger)
 
     static func job(directory: String, base: String, source: String, recovered: Bool = false) -> SealJob {
         SealJob(

@@ -11,7 +11,7 @@ import Testing
         defer { dir.cleanup() }
         let source = try F.writePlain(directory: dir.path, base: F.base, count: 500)
         let plain = try Data(contentsOf: URL(fileURLWithPath: source))
-        let manifest = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity)
+        let manifest = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity, health: F.health)
 
         #expect(!FileManager.default.fileExists(atPath: source), "the plain source is removed once sealed")
         let gzPath = dir.path + "/" + F.base + ".tape.gz"
@@ -41,7 +41,7 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let source = try F.writePlain(directory: dir.path, base: F.base, count: 2000)
-        _ = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity)
+        _ = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity, health: F.health)
         let gzPath = dir.path + "/" + F.base + ".tape.gz"
         let gzip = try await runTool("/bin/sh", ["-c", "gzip -dc '\(gzPath)' | wc -l"])
         #expect(gzip.status == 0)
@@ -75,10 +75,10 @@ import Testing
         let original = try Data(contentsOf: URL(fileURLWithPath: source))
         try Data("partial".utf8).write(to: URL(fileURLWithPath: dir.path + "/" + F.base + ".tape.gz.tmp"))
         var log: [String] = []
-        let jobs = SegmentRecovery.jobs(directory: dir.path, capture: "t") { log.append($0) }
+        let jobs = try SegmentRecovery.jobs(directory: dir.path, capture: "t", health: F.health) { log.append($0) }
         #expect(jobs.count == 1 && jobs[0].recovered && jobs[0].source == source)
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/" + F.base + ".tape.gz.tmp"), "incomplete temporaries go")
-        let manifest = try SegmentSeal.seal(jobs[0], identity: F.identity)
+        let manifest = try SegmentSeal.seal(jobs[0], identity: F.identity, health: F.health)
         #expect(manifest.recovered)
         #expect(manifest.records == 300)
         #expect(manifest.discardedBytes == Int64(torn.utf8.count) && manifest.discardedLines == 1)
@@ -98,9 +98,9 @@ import Testing
         let foreign = dir.path + "/" + F.base + ".tape.gz"
         let foreignBytes = Data([0x1f, 0x8b, 0x08, 0x00, 1, 2, 3, 4])
         try foreignBytes.write(to: URL(fileURLWithPath: foreign))
-        let jobs = SegmentRecovery.jobs(directory: dir.path, capture: "t") { _ in }
+        let jobs = try SegmentRecovery.jobs(directory: dir.path, capture: "t", health: F.health) { _ in }
         #expect(jobs.count == 1)
-        #expect(throws: (any Error).self) { try SegmentSeal.seal(jobs[0], identity: F.identity) }
+        #expect(throws: (any Error).self) { try SegmentSeal.seal(jobs[0], identity: F.identity, health: F.health) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == foreignBytes, "never overwritten")
         #expect(FileManager.default.fileExists(atPath: source), "the source stays unsealed")
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/" + F.base + ".manifest.json"))
@@ -112,11 +112,11 @@ import Testing
         // A first seal ran to the data file, then "crashed" before the manifest.
         let source = try F.writePlain(directory: dir.path, base: F.base, count: 80)
         let text = try Data(contentsOf: URL(fileURLWithPath: source))
-        let first = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity)
+        let first = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity, health: F.health)
         try FileManager.default.removeItem(atPath: dir.path + "/" + F.base + ".manifest.json")
         try text.write(to: URL(fileURLWithPath: source))
-        let jobs = SegmentRecovery.jobs(directory: dir.path, capture: "t") { _ in }
-        let second = try SegmentSeal.seal(jobs[0], identity: F.identity)
+        let jobs = try SegmentRecovery.jobs(directory: dir.path, capture: "t", health: F.health) { _ in }
+        let second = try SegmentSeal.seal(jobs[0], identity: F.identity, health: F.health)
         #expect(second.sha256 == first.sha256 && second.recovered)
         #expect(SegmentVerifier.verify(manifestPath: dir.path + "/" + F.base + ".manifest.json").ok)
     }
@@ -126,9 +126,9 @@ import Testing
         defer { dir.cleanup() }
         let source = try F.writePlain(directory: dir.path, base: F.base, count: 10)
         let text = try Data(contentsOf: URL(fileURLWithPath: source))
-        _ = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity)
+        _ = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity, health: F.health)
         try text.write(to: URL(fileURLWithPath: source))  // the crash came before the source was removed
-        let jobs = SegmentRecovery.jobs(directory: dir.path, capture: "t") { _ in }
+        let jobs = try SegmentRecovery.jobs(directory: dir.path, capture: "t", health: F.health) { _ in }
         #expect(jobs.isEmpty)
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/" + F.base + ".tape.recovered")) == text)
     }

@@ -11,7 +11,7 @@ import Testing
     func sealedSegment(count: Int = 400) throws -> TemporaryDirectory {
         let dir = try TemporaryDirectory("ticktape-verify")
         let source = try F.writePlain(directory: dir.path, base: F.base, count: count)
-        _ = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity)
+        _ = try SegmentSeal.seal(F.job(directory: dir.path, base: F.base, source: source), identity: F.identity, health: F.health)
         return dir
     }
 

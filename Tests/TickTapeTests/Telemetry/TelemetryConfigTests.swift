@@ -57,6 +57,20 @@ import Testing
                     alarmLagP99: .microseconds(800), alarmRingPercent: 50))
     }
 
+    @Test func theSummaryLogIntervalDefaultsToAMinuteAndIsValidated() throws {
+        #expect(try Self.parse("").telemetry.logInterval == .seconds(60))
+        #expect(try Self.parse(#"log_interval = "5m""#).telemetry.logInterval == .seconds(300))
+        #expect(try Self.parse("interval = \"10s\"\nlog_interval = \"10s\"").telemetry.logInterval == .seconds(10))
+        for bad in [#"log_interval = "0s""#, #"log_interval = "2d""#, "log_interval = 60", #"log_interval = "soon""#] {
+            #expect(throws: ConfigError.self, "\(bad)") { try Self.parse(bad) }
+        }
+        #expect {
+            try Self.parse("interval = \"30s\"\nlog_interval = \"10s\"")
+        } throws: { error in
+            "\(error)".contains("log_interval") && "\(error)".contains("at least interval")
+        }
+    }
+
     @Test func anUnknownTelemetryKeyIsAnError() {
         #expect(throws: ConfigError.self) { try Self.parse("histograms = true") }
     }
