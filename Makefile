@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= etc/ticktape.toml
 PREFIX ?= /usr/local
 
-.PHONY: bootstrap build release run test test-systemd install clean bench-e2e bench-micro
+.PHONY: bootstrap build release run test test-systemd test-completeness install clean bench-e2e bench-micro
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -19,12 +19,19 @@ release: bootstrap
 run: release
 	.build/release/ticktaped --config $(CONFIG)
 
-## Run every test (unit, simulator, end-to-end, ~30 s of fuzzing per parser, then the daemon under systemd).
+## Run every test (unit, simulator, end-to-end, ~30 s of fuzzing per parser, the daemon under systemd,
+## then completeness at 25k msg/s on the release build).
 test: bootstrap
 	swift build --build-tests
 	swift test --skip-build --no-parallel
 	scripts/fuzz.sh --short
 	@$(MAKE) --no-print-directory test-systemd
+	@$(MAKE) --no-print-directory test-completeness
+
+## Issue #11 at production rates: release ticktaped against the release simulator, checked by an
+## independent reader against the simulator's per-connection send logs (scripts/completeness-check).
+test-completeness: bootstrap
+	scripts/completeness-check
 
 ## The release daemon under a real systemd booted in a private namespace (Tests/systemd/run.sh).
 ## Needs root, unshare and systemd; skipped with a message otherwise (exit status 77 = skipped).

@@ -12,9 +12,9 @@ import Histogram
 ///
 /// The maximum, not a p99.9: lag comes in spells (a connection's loop descheduled for 10 ms
 /// delays everything it reads), and a quantile over a window misses a spell that covers less
-/// than 0.1 % of its copies, exactly when holes filled by that connection come late. Measured
-/// on the completeness tests under a loaded 2-core machine: with p99.9 × 1.5 + 1 ms about 5 %
-/// of the expired holes were filled afterwards; with the maximum none.
+/// than 0.1 % of its copies, exactly when holes filled by that connection come late (on the
+/// completeness tests with p99.9 × 1.5 + 1 ms, about 4 % of the expired holes were in fact
+/// filled afterwards).
 struct HoleWaitEstimator {
     private(set) var setting: HoleWait
     /// The wait in force, ns.

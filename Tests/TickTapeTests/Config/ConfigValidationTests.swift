@@ -53,7 +53,8 @@ import Testing
         #expect(capture.name == "btcusdt-book")
         #expect(capture.connections == 4)
         #expect(capture.subscribe.isEmpty)
-        #expect(capture.latePolicy == .drop)
+        #expect(capture.latePolicy == .place)
+        #expect(capture.holeWait == .auto)
         #expect(capture.staleAfter == .seconds(10))
         #expect(capture.connectTimeout == .seconds(5))
         #expect(capture.backoffInitial == .milliseconds(250))
@@ -195,7 +196,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("late_policy = \"keep\"", "late_policy must be \"drop\" or \"emit\", got \"keep\""),
+        ("late_policy = \"keep\"", "late_policy must be one of \"place\", \"drop\", \"emit\", got \"keep\""),
+        ("hole_wait = \"soon\"", "hole_wait: duration \"soon\""),
+        ("hole_wait = \"2s\"", "hole_wait must be a duration from 0ms to 1s"),
+        ("hole_wait = 5", "hole_wait must be a duration string from 0ms to 1s"),
         ("stale_after = 10", "stale_after must be a duration string from 100ms to 1h like \"10s\", got 10"),
         ("stale_after = \"10\"", "stale_after: duration \"10\" is missing a unit"),
         ("stale_after = \"2h\"", "stale_after must be a duration from 100ms to 1h, got \"2h\""),
@@ -208,6 +212,20 @@ import Testing
         ("subscribe = [\"btcusdt@bookTicker\"]", "listed twice"),
     ])
     func badCaptureValuesSayWhatIsExpected(lines: String, fragment: String) throws {
+        try checkRejected(lines: lines, fragment: fragment)
+    }
+
+    @Test func holeWaitIsAutoOrADuration() throws {
+        for (line, expected) in [
+            ("hole_wait = \"auto\"", HoleWait.auto), ("hole_wait = \"5ms\"", .fixed(.milliseconds(5))),
+            ("hole_wait = \"0ms\"", .fixed(.zero)),
+        ] {
+            let config = try TickTapeConfig.parse(capture(line), file: "t.toml")
+            #expect(config.captures.first?.holeWait == expected, "\(line)")
+        }
+    }
+
+    private func checkRejected(lines: String, fragment: String) throws {
         let error = try #require(rejection(capture(lines)))
         #expect(error.line != nil)
         #expect(error.message.hasPrefix("capture \"btcusdt-book\": "), "\(error)")
