@@ -167,11 +167,14 @@ public struct CaptureConfig: Sendable, Equatable {
             latePolicy = policy
         }
         if let value = reader.value("hole_wait") {
-            if case .string("auto") = value.kind {
+            let expected = "\"auto\" or a duration string from 0s to 1s like \"5ms\""
+            guard case .string(let text) = value.kind else { throw reader.invalid("hole_wait", value, expected: expected) }
+            if text == "auto" {
                 holeWait = .auto
-            } else if case .some(.some(let fixed)) = try reader.duration(
-                "hole_wait", in: HoleWait.fixedRange, example: .milliseconds(5))
-            {
+            } else {
+                guard let fixed = try? HumanDuration.parse(text), HoleWait.fixedRange.contains(fixed) else {
+                    throw reader.fail("hole_wait must be \(expected), got \(value.shortDescription)", line: value.line)
+                }
                 holeWait = .fixed(fixed)
             }
         }

@@ -197,9 +197,9 @@ import Testing
 
     @Test(arguments: [
         ("late_policy = \"keep\"", "late_policy must be one of \"place\", \"drop\", \"emit\", got \"keep\""),
-        ("hole_wait = \"soon\"", "hole_wait: duration \"soon\""),
-        ("hole_wait = \"2s\"", "hole_wait must be a duration from 0ms to 1s"),
-        ("hole_wait = 5", "hole_wait must be a duration string from 0ms to 1s"),
+        ("hole_wait = \"soon\"", "hole_wait must be \"auto\" or a duration string from 0s to 1s like \"5ms\", got \"soon\""),
+        ("hole_wait = \"2s\"", "hole_wait must be \"auto\" or a duration string from 0s to 1s like \"5ms\", got \"2s\""),
+        ("hole_wait = 5", "hole_wait must be \"auto\" or a duration string from 0s to 1s like \"5ms\", got 5"),
         ("stale_after = 10", "stale_after must be a duration string from 100ms to 1h like \"10s\", got 10"),
         ("stale_after = \"10\"", "stale_after: duration \"10\" is missing a unit"),
         ("stale_after = \"2h\"", "stale_after must be a duration from 100ms to 1h, got \"2h\""),
