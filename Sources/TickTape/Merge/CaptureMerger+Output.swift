@@ -24,6 +24,7 @@ extension CaptureMerger {
     /// than `"drop"`, put in its place while the lines around it are still in memory.
     func late(_ bytes: UnsafeRawBufferPointer, receivedAt: Int64, stream: StreamSequencer, id: Int64, first: Bool) {
         count(stream) { $0.lateCopies += 1 }
+        lastLateAt = WallClock.monotonicNanos()
         guard first, latePolicy != .drop else { return }
         var placed = false
         if id > stream.writtenThrough {
@@ -60,7 +61,10 @@ extension CaptureMerger {
     func rollOver(minimumFree: Int, keepTail: Bool, now: Int64) {
         let capacity = writer.bufferSize
         var tail = 0
-        if keepTail, latePolicy != .drop, holeWait.placementNanos > 0, output.lines > 0 {
+        // Only while late copies come (in the last 10 s, or the first 10 s of the capture): a
+        // capture whose connections skip nothing writes as early as it did without placement.
+        let lateRecently = now - lastLateAt < Self.lateQuietNanos
+        if keepTail, lateRecently, latePolicy != .drop, holeWait.placementNanos > 0, output.lines > 0 {
             // Measured against the newest line received (a merger running behind keeps its
             // window), but never more than a flush interval behind the clock.
             let reference = max(newestReceivedAt, WallClock.realtimeNanos() - flushIntervalNanos)
@@ -80,6 +84,9 @@ extension CaptureMerger {
             if dropSpan.isOpen { closeDropSpan() }
         }
     }
+
+    /// How long after the last late copy the newest lines are still kept back.
+    static let lateQuietNanos: Int64 = 10_000_000_000
 
     /// A handed-over line of stream `slot` with `id`: late copies at or below it are too late.
     func advanceWritten(slot: Int32, id: Int64) {

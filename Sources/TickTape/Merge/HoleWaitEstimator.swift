@@ -1,11 +1,9 @@
-import Histogram
-
 /// The merger's current `hole_wait`: fixed, or derived from how far the connections trail the
 /// first arrival.
 ///
-/// `auto` records every duplicate's lag behind the copy that won (the same figure telemetry
-/// reports, but kept here so it works with telemetry off) in one HdrHistogram per connection,
-/// µs at two significant digits. Every 250 ms it takes the largest lag any connection showed,
+/// `auto` notes every duplicate's lag behind the copy that won (the same figure telemetry
+/// reports, but kept here so it works with telemetry off): only the largest per connection, a
+/// compare and a store on the per-copy path. Every 250 ms it takes the largest lag any connection showed,
 /// and the wait becomes the largest of the last five seconds' values × 1.5 + 1 ms, clamped to
 /// ``HoleWait/autoRange``: a hole waits as long as the slowest connection still delivering
 /// was recently seen to trail, and no longer.
@@ -19,7 +17,8 @@ struct HoleWaitEstimator {
     private(set) var setting: HoleWait
     /// The wait in force, ns.
     private(set) var nanos: Int64
-    private var lags: [Histogram<UInt64>] = []
+    /// The largest lag per connection index in the current 250 ms window, ns (-1: none).
+    private var lags: [Int64] = []
     private var recent: [Int64] = []
     private var nextRollAt: Int64 = 0
     private static let rollNanos: Int64 = 250_000_000
@@ -48,14 +47,8 @@ struct HoleWaitEstimator {
     @inline(__always)
     mutating func record(lagNanos: Int64, connection index: Int) {
         guard case .auto = setting, lagNanos >= 0 else { return }
-        if index >= lags.count { grow(to: index + 1) }
-        lags[index].record(UInt64(min(lagNanos / 1_000, 10_000_000)))
-    }
-
-    private mutating func grow(to n: Int) {
-        while lags.count < n {
-            lags.append(Histogram(lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: .two))
-        }
+        if index >= lags.count { lags.append(contentsOf: repeatElement(-1, count: index + 1 - lags.count)) }
+        if lagNanos > lags[index] { lags[index] = lagNanos }
     }
 
     /// How long the newest lines are kept back from the writer for late copies: four times the
@@ -71,9 +64,9 @@ struct HoleWaitEstimator {
         nextRollAt = now + Self.rollNanos
         guard case .auto = setting else { return }
         var worst: Int64 = -1
-        for k in lags.indices where lags[k].totalCount > 0 {
-            worst = max(worst, Int64(lags[k].max) * 1_000)
-            lags[k].reset()
+        for k in lags.indices where lags[k] >= 0 {
+            worst = max(worst, lags[k])
+            lags[k] = -1
         }
         guard worst >= 0 else { return }
         recent.append(worst)

@@ -38,7 +38,7 @@ import TickTapeSimulator
             dataDir: dir.path, storage: #"flush_interval = "10ms""#,
             captures: Self.captureBlock(
                 name: "book", url: "wss://localhost:\(port)/public/stream?streams=btcusdt@bookTicker", connections: 4,
-                extra: "ca_file = \"\(certs.caPath)\""))
+                extra: "ca_file = \"\(certs.caPath)\"\nhole_wait = \"50ms\""))
         let engine = try CaptureEngine(config: config, logger: testLogger)
         try engine.start()
         let capture = engine.captures[0]

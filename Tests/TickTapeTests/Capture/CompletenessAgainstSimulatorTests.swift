@@ -12,6 +12,11 @@ import TickTapeSimulator
 /// what the connections were sent, byte for byte, strictly increasing; every ledger entry must
 /// name only ids no connection delivered, and every id of a continuity stream that no
 /// connection delivered must be in the ledger.
+///
+/// The bound stated here is `hole_wait = "50ms"` (so late copies within 200 ms are placed): the
+/// debug build shares two cores with the simulator, and a loaded machine descheduling a loop
+/// for tens of milliseconds is not what these tests are about. `"auto"` at production rates is
+/// checked on the release build by `scripts/completeness-check`.
 @Suite(.serialized) struct CompletenessAgainstSimulatorTests {
     /// What one run measured, printed for the issue's closing note.
     struct Outcome {
@@ -45,7 +50,8 @@ import TickTapeSimulator
         let config = try makeConfig(
             dataDir: dir.path, storage: #"flush_interval = "20ms""#,
             captures: CaptureAgainstSimulatorTests.captureBlock(
-                name: "c", url: "ws://127.0.0.1:\(port)/public/stream?streams=\(streams)", connections: n))
+                name: "c", url: "ws://127.0.0.1:\(port)/public/stream?streams=\(streams)", connections: n,
+                extra: #"hole_wait = "50ms""#))
         let engine = try CaptureEngine(config: config, logger: testLogger)
         try engine.start()
         let capture = engine.captures[0]

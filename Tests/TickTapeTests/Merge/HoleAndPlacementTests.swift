@@ -195,6 +195,18 @@ import Testing
         #expect(frames == [10, 30, 50, 60, 70].map(Self.book))
     }
 
+    /// Without late copies for 10 s the hold-back stops: lines reach the writer as early as before.
+    @Test func withoutLateCopiesNothingIsKeptBack() throws {
+        let rig = try Rig(holeWait: .fixed(.seconds(1)))
+        rig.stamp = WallClock.realtimeNanos()
+        for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
+        rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 1_000_000_000)
+        #expect(rig.merger.output.lines == 2, "the capture's first seconds keep young lines back")
+        rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 11_000_000_000)
+        #expect(rig.merger.output.lines == 0, "ten quiet seconds later they go out at the flush")
+        _ = try rig.finish()
+    }
+
     @Test func thePolicyDropKeepsFirstArrivalsOnly() throws {
         let rig = try Rig(policy: .drop)
         for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
