@@ -146,13 +146,14 @@ struct Stats: ParsableCommand {
                 "  " + pad(stream, 30) + lpad(String(t.records), 9) + lpad(String((rate * 10).rounded() / 10), 11) + "  "
                     + pad(ids, 38) + lpad(late, 11) + lpad(String(gaps), 6))
         }
-        let merged = c.streams.filter { $0.value.merge.map { !$0.isQuiet } ?? false }
+        let merged = c.streams.filter { $0.value.merge.map { !$0.counts.isEmpty } ?? false }
         if !merged.isEmpty {
             print("  stream                          holes filled  expired  fill p50/p99/max (ms)   late placed  dropped")
             for stream in merged.keys.sorted() {
-                let m = merged[stream]!.merge!
+                let r = merged[stream]!.merge!
+                let m = r.counts
                 func ms(_ v: Int64?) -> String { v.map { String((Double($0) / 1e5).rounded() / 10) } ?? "-" }
-                let fill = "\(ms(m.fillDelayP50))/\(ms(m.fillDelayP99))/\(ms(m.fillDelayMax))"
+                let fill = "\(ms(r.fillDelayP50))/\(ms(r.fillDelayP99))/\(ms(r.fillDelayMax))"
                 print(
                     "  " + pad(stream, 30) + lpad(String(m.holesFilled), 14) + lpad(String(m.holesExpired), 9) + "  "
                         + pad(fill, 22) + lpad(String(m.latePlaced), 12) + lpad(String(m.lateDropped), 9))

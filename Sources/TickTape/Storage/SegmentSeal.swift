@@ -98,7 +98,7 @@ public enum SegmentSeal {
             streams: tally.streams.map { s in
                 SegmentManifest.StreamSummary(
                     name: s.name, rule: s.rule, count: s.count, firstID: s.firstID, lastID: s.lastID,
-                    lateLines: s.lateLines, lateCopies: job.merge.map { $0[s.name]?.lateCopies ?? 0 },
+                    lateLines: s.lateLines, lateCopies: job.merge.map { $0[s.name]?.counts.lateCopies ?? 0 },
                     merge: job.merge.map { $0[s.name] ?? StreamMergeReport() },
                     firstReceivedAt: s.firstReceivedAt, lastReceivedAt: s.lastReceivedAt)
             },

@@ -40,11 +40,11 @@ enum SealingFixture {
     /// Two late copies, one placed and one dropped; one hole filled after 1.5 ms, one expired.
     static let mergeReport: StreamMergeReport = {
         var r = StreamMergeReport()
-        r.lateCopies = 2
-        r.latePlaced = 1
-        r.lateDropped = 1
-        r.holesFilled = 1
-        r.holesExpired = 1
+        r.counts.lateCopies = 2
+        r.counts.latePlaced = 1
+        r.counts.lateDropped = 1
+        r.counts.holesFilled = 1
+        r.counts.holesExpired = 1
         r.fillDelayP50 = 1_500_000
         r.fillDelayP99 = 1_500_000
         r.fillDelayMax = 1_500_000
