@@ -48,8 +48,18 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     private var rotationReason = ""
     private var rotationTimer: Scheduled<Void>?
     private var rotationDeadline: Scheduled<Void>?
+    /// The link a promotion retired: it feeds the ring for ``rotationOverlap`` more, then
+    /// closes; ``stop()`` closes it at once and waits for it like the others.
+    private var retiring: (any Channel)?
     private var skipLoggedAt: Int64 = 0
     private var skipsSuppressed = 0
+
+    /// Test seam: told of the moments a test must act at (on the loop, synchronously, so the
+    /// test can close a channel or stop the session exactly there). Nil in production.
+    var testObserver: (@Sendable (SessionTestEvent) -> Void)?
+    /// Test seam: a link's completion waits for the returned future (nil: no wait), so a test
+    /// can put an event, such as the channel closing, before it. Nil in production.
+    var testCompletionGate: (@Sendable ((any Channel)?) -> EventLoopFuture<Void>?)?
 
     /// How long the old link keeps feeding the ring after its replacement delivered: copies
     /// overlap (the merger drops the duplicates), so no message falls between the two.
@@ -109,11 +119,16 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             state = .stopped
             retry?.cancel()
             staleCheck?.cancel()
+            // Every link this session has open closes now: a replacement that is upgraded but
+            // has not delivered yet would otherwise stay open, and this stop wait for it forever.
             let pendingReplacement = replacement
             abandonRotation()
+            let retired = retiring
+            retiring = nil
+            if let retired { Self.close(retired) }
+            let others = [pendingReplacement, retired].compactMap { $0?.closeFuture }
             guard let channel else {
-                guard let pendingReplacement else { return eventLoop.makeSucceededVoidFuture() }
-                return pendingReplacement.closeFuture.map { _ in () }
+                return EventLoopFuture.andAllComplete(others, on: eventLoop)
             }
             let promise = stopPromise ?? eventLoop.makePromise()
             stopPromise = promise
@@ -122,7 +137,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             }
             // Give the server a moment to answer the close frame, then close regardless.
             eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
-            let closes = [channel.closeFuture] + (pendingReplacement.map { [$0.closeFuture] } ?? [])
+            let closes = [channel.closeFuture] + others
             EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in promise.succeed() }
             return promise.futureResult
         }
@@ -170,7 +185,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             return try await bootstrap.connect(host: host, port: endpoint.port) { (channel: any Channel) -> EventLoopFuture<EventLoopFuture<Bool>> in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ReadStampHandler(stamp: stamp))
+                    try sync.addHandler(ReadStampHandler(stamp: stamp, forwardsEachRead: tls != nil))
                     if let tls {
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isIPLiteral ? nil : host))
                     }
@@ -213,23 +228,32 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         }
         future.flatMap { $0 }.hop(to: eventLoop).whenComplete { [self] result in
             handshakeDeadline.cancel()
-            let reason: String
-            switch result {
-            case .success(true):
-                switch role {
-                case .primary: opened()
-                case .replacement: replacementOpened(created.channel)
-                }
-                return
-            case .success(false):
-                reason = Self.describeRefusal(refusal)
-            case .failure(let error):
-                reason = "\(error)"
+            if let gate = testCompletionGate?(created.channel) {
+                gate.hop(to: eventLoop).whenComplete { [self] _ in linkCompleted(result, role: role, created: created, refusal: refusal) }
+            } else {
+                linkCompleted(result, role: role, created: created, refusal: refusal)
             }
+        }
+    }
+
+    /// Handles the end of a link's connect and upgrade: on our loop, once per link.
+    private func linkCompleted(_ result: Result<Bool, any Error>, role: Role, created: LinkBox, refusal: UpgradeRefusal) {
+        let reason: String
+        switch result {
+        case .success(true):
             switch role {
-            case .primary: failedToOpen(reason, refusal: refusal)
-            case .replacement: rotationFailed(created.channel, reason: reason, refusal: refusal)
+            case .primary: opened()
+            case .replacement: replacementOpened(created.channel)
             }
+            return
+        case .success(false):
+            reason = Self.describeRefusal(refusal)
+        case .failure(let error):
+            reason = "\(error)"
+        }
+        switch role {
+        case .primary: failedToOpen(reason, refusal: refusal)
+        case .replacement: rotationFailed(created.channel, reason: reason, refusal: refusal)
         }
     }
 
@@ -252,12 +276,20 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         case .replacement:
             self.replacement = channel
         }
+        // A stop that came while TCP was connecting found no channel to close.
+        if state == .stopped { channel.close(promise: nil) }
         channel.closeFuture.hop(to: eventLoop).whenComplete { [self] _ in closed(channel) }
     }
 
     private func opened() {
-        guard state == .connecting, let channel else {
+        guard state == .connecting else {
             channel?.close(promise: nil)
+            return
+        }
+        // The channel can close between the upgrade and this completion (which crosses a task
+        // hop): ``closed(_:)`` then had nothing open to reconnect, so the retry starts here.
+        guard let channel, channel.isActive else {
+            failedToOpen("the connection closed during the handshake", refusal: UpgradeRefusal())
             return
         }
         state = .open
@@ -267,6 +299,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         statistics.connects.bump()
         statistics.connected.store(true, ordering: .relaxed)
         frameHandlerContext = try? channel.pipeline.syncOperations.context(handlerType: FrameHandler.self)
+        testObserver?(.opened)
         logger.info("connected", metadata: ["url": "\(config.endpoint.url)"])
         if !config.subscribe.isEmpty { sendSubscribe(channel) }
         scheduleStaleCheck()
@@ -330,9 +363,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         channel = nil
         frameHandlerContext = nil
         staleCheck?.cancel()
-        let pendingReplacement = replacement
         abandonRotation()
-        pendingReplacement?.close(promise: nil)
         let wasOpen = state == .open
         if wasOpen {
             statistics.connected.store(false, ordering: .releasing)
@@ -418,6 +449,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         }
         replacementReady = true
         if !config.subscribe.isEmpty { sendSubscribe(link) }
+        testObserver?(.replacementReady)
     }
 
     /// Makes `next` the session's link; the old one (if still open) feeds the ring for
@@ -437,7 +469,11 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         logger.info("rotated connection", metadata: ["reason": "\(rotationReason)"])
         let nextHandler = NIOLoopBound(try? next.pipeline.syncOperations.handler(type: FrameHandler.self), eventLoop: eventLoop)
         if let old {
-            old.closeFuture.hop(to: eventLoop).whenComplete { _ in nextHandler.value?.releaseHeld() }
+            retiring = old
+            old.closeFuture.hop(to: eventLoop).whenComplete { [self] _ in
+                if retiring === old { retiring = nil }
+                nextHandler.value?.releaseHeld()
+            }
             eventLoop.scheduleTask(in: Self.rotationOverlap) {
                 let sync = old.pipeline.syncOperations
                 if let context = try? sync.context(handlerType: FrameHandler.self),
@@ -458,9 +494,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             link?.close(promise: nil)
             return
         }
-        let failed = replacement
         abandonRotation()
-        failed?.close(promise: nil)
         var retryIn = Duration.milliseconds(Int64.random(in: 500...2000))
         if let refusal, let wait = backOffDemanded(by: refusal) { retryIn = wait + Self.spread(wait) }
         logger.warning(
@@ -472,15 +506,31 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         }
     }
 
-    /// Forgets any rotation in progress (the caller closes the replacement if needed).
+    /// Ends any rotation in progress and closes its replacement. Closing here, not in each
+    /// caller, is what keeps an upgraded replacement from outliving its rotation: once the
+    /// deadline is cancelled nothing else would ever close it, and its frame handler would hold
+    /// frames for good.
     private func abandonRotation() {
         rotationTimer?.cancel()
         rotationTimer = nil
         rotationDeadline?.cancel()
         rotationDeadline = nil
+        let abandoned = replacement
         replacement = nil
         replacementReady = false
         rotationGate.release(index)
+        if let abandoned { Self.close(abandoned) }
+    }
+
+    /// Closes a link now, sending a close frame first when it has a frame handler.
+    private static func close(_ link: any Channel) {
+        let sync = link.pipeline.syncOperations
+        if let context = try? sync.context(handlerType: FrameHandler.self),
+            let handler = try? sync.handler(type: FrameHandler.self)
+        {
+            handler.initiateClose(context: context, code: 1000)
+        }
+        link.close(promise: nil)
     }
 
     // MARK: Staleness
@@ -556,6 +606,14 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             ])
         skipsSuppressed = 0
     }
+}
+
+/// What ``WebSocketSession/testObserver`` is told.
+enum SessionTestEvent: @unchecked Sendable {
+    /// The first link is open and delivering is up to the server.
+    case opened
+    /// A rotation's replacement is upgraded (and subscribed); it has not delivered yet.
+    case replacementReady
 }
 
 /// The channel a link's bootstrap created, for the completion that only sees a result.
