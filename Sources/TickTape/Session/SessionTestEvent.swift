@@ -1,0 +1,7 @@
+/// What ``WebSocketSession/testObserver`` is told: the moments a test must act at exactly.
+enum SessionTestEvent: Sendable {
+    /// A link became the session's connection (first connect or reconnect, not a rotation).
+    case opened
+    /// A rotation's replacement is upgraded (and subscribed); it has not delivered yet.
+    case replacementReady
+}
