@@ -28,6 +28,14 @@ public final class CaptureEngine: Sendable {
         var started = false
         /// Set by ``stop()``: a reload still running must not add sessions behind its back.
         var stopping = false
+        /// Captures whose stop has begun: each is stopped (writer finished) by exactly one of
+        /// ``stop()`` and a reload running beside it.
+        var stopClaimed: Set<ObjectIdentifier> = []
+
+        /// Whether the caller is the one to stop `capture`.
+        mutating func claimStop(of capture: Capture) -> Bool {
+            stopClaimed.insert(ObjectIdentifier(capture)).inserted
+        }
     }
 
     /// Builds the engine; nothing runs until ``start()``.
@@ -92,7 +100,7 @@ public final class CaptureEngine: Sendable {
     public func stop() async {
         let captures = state.withLock { s -> [Capture] in
             s.stopping = true
-            return s.captures
+            return s.captures.filter { s.claimStop(of: $0) }
         }
         logger.info("stopping: closing connections")
         await withTaskGroup(of: Void.self) { group in
@@ -126,6 +134,7 @@ public final class CaptureEngine: Sendable {
     /// changed is replaced (stopped, drained, restarted). Not live (kept as they were, and
     /// reported): `data_dir`, CPU plan, merger idle strategy, ring capacity.
     public func apply(_ new: TickTapeConfig) async throws -> ReloadReport {
+        guard !state.withLock({ $0.stopping }) else { throw EngineError.stopping }
         var report = ReloadReport()
         let old = config
         if new.dataDirectory != old.dataDirectory {
@@ -266,6 +275,7 @@ public final class CaptureEngine: Sendable {
     }
 
     private func stopCapture(_ capture: Capture) async {
+        guard state.withLock({ $0.claimStop(of: capture) }) else { return }
         for session in capture.sessions { try? await session.stop().get() }
         await merger.remove(capture.merger)
         if let recorder = capture.merger.telemetry { telemetry?.unregister(recorder) }
@@ -370,5 +380,11 @@ public struct ReloadReport: Sendable, Equatable {
 /// Misuse of the engine's lifecycle.
 public enum EngineError: Error, CustomStringConvertible {
     case alreadyStarted
-    public var description: String { "the engine was already started" }
+    case stopping
+    public var description: String {
+        switch self {
+        case .alreadyStarted: "the engine was already started"
+        case .stopping: "the engine is stopping"
+        }
+    }
 }

@@ -31,6 +31,7 @@ extension WebSocketSession {
             replacementReady = false
             logger.info("rotating connection (make-before-break)", metadata: ["reason": "\(reason)"])
             openLink(.replacement)
+            testObserver?(.rotationStarted)
             let limit = config.connectTimeout + config.staleAfter
             rotationDeadline = eventLoop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) { [self] in
                 rotationFailed(replacement, reason: "the replacement delivered nothing within \(HumanDuration.formatForLog(limit))", refusal: nil)
@@ -91,6 +92,7 @@ extension WebSocketSession {
             nextHandler.value?.releaseHeld()
         }
         scheduleAgeRotation()
+        testObserver?(.promoted)
     }
 
     func rotationFailed(_ link: (any Channel)?, reason: String, refusal: UpgradeRefusal?) {

@@ -114,33 +114,41 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     /// Closes the connection (with a close handshake when open) and stops reconnecting.
     /// Completes once the socket is closed, so no frame can reach the ring afterwards.
     public func stop() -> EventLoopFuture<Void> {
-        eventLoop.flatSubmit { [self] in
-            if state == .stopped, stopPromise == nil { return eventLoop.makeSucceededVoidFuture() }
-            state = .stopped
-            retry?.cancel()
-            staleCheck?.cancel()
-            // Every link this session has open closes now: a replacement that is upgraded but
-            // has not delivered yet would otherwise stay open, and this stop wait for it forever.
-            let pendingReplacement = replacement
-            abandonRotation()
-            let retired = retiring
-            retiring = nil
-            if let retired { Self.close(retired) }
-            let others = [pendingReplacement, retired].compactMap { $0?.closeFuture }
-            guard let channel else {
-                return EventLoopFuture.andAllComplete(others, on: eventLoop)
-            }
-            let promise = stopPromise ?? eventLoop.makePromise()
-            stopPromise = promise
-            if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
-                handler.initiateClose(context: ctx, code: 1000)
-            }
-            // Give the server a moment to answer the close frame, then close regardless.
-            eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
-            let closes = [channel.closeFuture] + others
-            EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in promise.succeed() }
-            return promise.futureResult
+        eventLoop.flatSubmit { [self] in stopOnLoop() }
+    }
+
+    /// ``stop()``, already on the loop and at once: a test stops at an exact point with it.
+    func stopOnLoop() -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        if state == .stopped, stopPromise == nil { return eventLoop.makeSucceededVoidFuture() }
+        state = .stopped
+        retry?.cancel()
+        staleCheck?.cancel()
+        // Every link this session has open closes now: a replacement that is upgraded but
+        // has not delivered yet would otherwise stay open, and this stop wait for it forever.
+        let pendingReplacement = replacement
+        abandonRotation()
+        let retired = retiring
+        if let retired { Self.close(retired) }
+        let others = [pendingReplacement, retired].compactMap { $0?.closeFuture }
+        guard let channel else {
+            return EventLoopFuture.andAllComplete(others, on: eventLoop)
         }
+        let promise = stopPromise ?? eventLoop.makePromise()
+        stopPromise = promise
+        if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
+            handler.initiateClose(context: ctx, code: 1000)
+        }
+        // Give the server a moment to answer the close frame, then close regardless.
+        eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
+        let closes = [channel.closeFuture] + others
+        EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in promise.succeed() }
+        return promise.futureResult
+    }
+
+    /// The links of this session still open (current, replacement, retiring); on the loop.
+    var activeLinks: [any Channel] {
+        [channel, replacement, retiring].compactMap { $0 }.filter(\.isActive)
     }
 
     // MARK: Connecting
