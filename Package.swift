@@ -85,7 +85,14 @@ let package = Package(
         ),
         .testTarget(
             name: "TickTapeTests",
-            dependencies: ["TickTape", "TickTapeSimulator", "TickTapeDaemon", "ticktape"],
+            dependencies: [
+                "TickTape", "TickTapeSimulator", "TickTapeDaemon", "ticktape",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ],

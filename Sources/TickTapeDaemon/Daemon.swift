@@ -43,7 +43,7 @@ public final class Daemon: Sendable {
     public func run(signals: SignalStream? = nil) async throws {
         let started = ContinuousClock.now
         let signals = signals ?? SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
-        try engine.start()
+        try await engine.start()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.reportReadiness(started: started) }
             group.addTask { await self.statusLoop() }
@@ -56,15 +56,10 @@ public final class Daemon: Sendable {
                     metadata: ["trigger": "\(trigger)"])
                 group.addTask { await self.watchHangTrigger(path: trigger) }
             }
-            for await signal in signals {
-                if signal == SIGHUP {
-                    await reload()
-                    continue
-                }
+            if let signal = await SignalLoop.serve(signals, reload: { await self.reload() }) {
                 logger.notice("shutting down", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                notifier.stopping()
-                break
             }
+            notifier.stopping()
             group.cancelAll()
         }
         await engine.stop()

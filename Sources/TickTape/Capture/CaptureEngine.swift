@@ -26,6 +26,16 @@ public final class CaptureEngine: Sendable {
         var captures: [Capture] = []
         var nextLoop = 0
         var started = false
+        /// Set by ``stop()``: a reload still running must not add sessions behind its back.
+        var stopping = false
+        /// Captures whose stop has begun: each is stopped (writer finished) by exactly one of
+        /// ``stop()`` and a reload running beside it.
+        var stopClaimed: Set<ObjectIdentifier> = []
+
+        /// Whether the caller is the one to stop `capture`.
+        mutating func claimStop(of capture: Capture) -> Bool {
+            stopClaimed.insert(ObjectIdentifier(capture)).inserted
+        }
     }
 
     /// Builds the engine; nothing runs until ``start()``.
@@ -56,11 +66,23 @@ public final class CaptureEngine: Sendable {
     public var captures: [Capture] { state.withLock { $0.captures } }
 
     /// Opens storage and starts every capture.
-    public func start() throws {
+    ///
+    /// Everything that can fail (storage directories, recovery, TLS contexts) is prepared
+    /// before any thread starts; if it fails the event loops are shut down too, so a failed
+    /// start leaves nothing running.
+    public func start() async throws {
         let config = try state.withLock { s -> TickTapeConfig in
             guard !s.started else { throw EngineError.alreadyStarted }
             s.started = true
             return s.config
+        }
+        let prepared: [PreparedCapture]
+        do {
+            prepared = try config.captures.map { try prepareCapture($0, config: config) }
+        } catch {
+            logger.error("start failed; shutting down", metadata: ["reason": "\(error)"])
+            try? await group.shutdownGracefully()
+            throw error
         }
         logger.info(
             "starting",
@@ -71,14 +93,15 @@ public final class CaptureEngine: Sendable {
             ])
         merger.start(cpu: plan.mergerCPU)
         telemetry?.start()
-        for captureConfig in config.captures {
-            try startCapture(captureConfig, config: config)
-        }
+        for capture in prepared { launch(capture) }
     }
 
     /// Stops everything: sessions, then merger (draining the rings), then writers (flush, fsync, close).
     public func stop() async {
-        let captures = self.captures
+        let captures = state.withLock { s -> [Capture] in
+            s.stopping = true
+            return s.captures.filter { s.claimStop(of: $0) }
+        }
         logger.info("stopping: closing connections")
         await withTaskGroup(of: Void.self) { group in
             for session in captures.flatMap(\.sessions) {
@@ -111,6 +134,7 @@ public final class CaptureEngine: Sendable {
     /// changed is replaced (stopped, drained, restarted). Not live (kept as they were, and
     /// reported): `data_dir`, CPU plan, merger idle strategy, ring capacity.
     public func apply(_ new: TickTapeConfig) async throws -> ReloadReport {
+        guard !state.withLock({ $0.stopping }) else { throw EngineError.stopping }
         var report = ReloadReport()
         let old = config
         if new.dataDirectory != old.dataDirectory {
@@ -187,6 +211,17 @@ public final class CaptureEngine: Sendable {
     // MARK: Building captures
 
     private func startCapture(_ c: CaptureConfig, config: TickTapeConfig) throws {
+        launch(try prepareCapture(c, config: config))
+    }
+
+    /// A capture built but not running: its writer exists, nothing has started.
+    private struct PreparedCapture {
+        var capture: Capture
+        var connections: Int
+    }
+
+    /// The part of starting a capture that can fail; starts no thread.
+    private func prepareCapture(_ c: CaptureConfig, config: TickTapeConfig) throws -> PreparedCapture {
         var captureLogger = logger
         captureLogger[metadataKey: "capture"] = "\(c.name)"
         let writer = try SegmentWriter(
@@ -201,19 +236,34 @@ public final class CaptureEngine: Sendable {
             holeWait: c.holeWait, flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder,
             streamWatch: .init(c))
         let capture = Capture(config: c, sessions: [], merger: merge, writer: writer, tls: tls)
-        writer.start()
-        merger.add(merge)
-        state.withLock { $0.captures.append(capture) }
-        for _ in 0..<c.connections { addSession(to: capture, config: c) }
+        return PreparedCapture(capture: capture, connections: c.connections)
+    }
+
+    private func launch(_ prepared: PreparedCapture) {
+        let capture = prepared.capture
+        let added = state.withLock { s -> Bool in
+            guard !s.stopping else { return false }
+            s.captures.append(capture)
+            return true
+        }
+        guard added else {
+            if let recorder = capture.merger.telemetry { telemetry?.unregister(recorder) }
+            return
+        }
+        capture.writer.start()
+        merger.add(capture.merger)
+        for _ in 0..<prepared.connections { addSession(to: capture, config: capture.config) }
     }
 
     private func addSession(to capture: Capture, config c: CaptureConfig) {
-        let (index, loop, ringCapacity) = state.withLock { s -> (Int, any EventLoop, Int) in
+        let slot = state.withLock { s -> (Int, any EventLoop, Int)? in
+            guard !s.stopping else { return nil }
             let loops = Array(group.makeIterator())
             let loop = loops[s.nextLoop % loops.count]
             s.nextLoop += 1
             return (capture.sessions.count, loop, s.config.engine.ringCapacity)
         }
+        guard let (index, loop, ringCapacity) = slot else { return }
         let ring = SPSCRing<InboundFrame>(capacity: ringCapacity)
         let stats = ConnectionStatistics(index: index)
         stats.pingIntervalNanos.store(Int(telemetry?.config.pingInterval?.nanoseconds ?? 0), ordering: .relaxed)
@@ -226,6 +276,7 @@ public final class CaptureEngine: Sendable {
     }
 
     private func stopCapture(_ capture: Capture) async {
+        guard state.withLock({ $0.claimStop(of: capture) }) else { return }
         for session in capture.sessions { try? await session.stop().get() }
         await merger.remove(capture.merger)
         if let recorder = capture.merger.telemetry { telemetry?.unregister(recorder) }
@@ -260,26 +311,49 @@ public final class CaptureEngine: Sendable {
     /// every event loop ran a no-op task within `timeout`.
     public func probeLiveness(previousHeartbeat: Int, timeout: Duration) async -> Liveness {
         let heartbeat = merger.heartbeat.load(ordering: .relaxed)
-        var loopsAnswered = true
-        for loop in group.makeIterator() {
-            let answered = loop.submit { true }
-            let deadline = loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {}
-            _ = deadline
-            let result = try? await withThrowingTaskGroup(of: Bool.self) { g -> Bool in
-                g.addTask { try await answered.get() }
-                g.addTask {
-                    try await Task.sleep(for: timeout)
-                    return false
-                }
-                let first = try await g.next() ?? false
-                g.cancelAll()
-                return first
-            }
-            deadline.cancel()
-            if result != true { loopsAnswered = false }
-        }
+        let loopsAnswered = await Self.loopsAnswer(group, within: timeout)
         return Liveness(heartbeat: heartbeat, mergerProgressed: heartbeat != previousHeartbeat, loopsAnswered: loopsAnswered)
     }
+
+    /// Whether every loop of `group` runs a no-op task within `timeout` (all asked at once).
+    static func loopsAnswer(_ group: any EventLoopGroup, within timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { g in
+            for loop in group.makeIterator() {
+                g.addTask { await answers(loop, within: timeout) }
+            }
+            return await g.allSatisfy { $0 }
+        }
+    }
+
+    /// Whether `loop` runs a no-op task within `timeout`.
+    ///
+    /// A hung loop never runs the task, and awaiting its future would wait as long (an
+    /// `EventLoopFuture` ignores task cancellation), so the answer and a timer race to resume one
+    /// continuation; whichever is second finds it already resumed. The timer is a task sleeping
+    /// on the cooperative pool, not on the loop being probed.
+    static func answers(_ loop: any EventLoop, within timeout: Duration) async -> Bool {
+        let resumed = ResumedFlag()
+        var timer: Task<Void, Never>?
+        let answered = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resumeOnce: @Sendable (Bool) -> Void = { value in
+                if resumed.claim() { continuation.resume(returning: value) }
+            }
+            loop.execute { resumeOnce(true) }
+            timer = Task {
+                try? await Task.sleep(for: timeout)
+                resumeOnce(false)
+            }
+        }
+        timer?.cancel()
+        return answered
+    }
+}
+
+/// Set once by whichever of a probe's answer and timer comes first.
+private final class ResumedFlag: Sendable {
+    private let done = Mutex(false)
+    /// True for the first caller only.
+    func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
 }
 
 /// The answer of ``CaptureEngine/probeLiveness(previousHeartbeat:timeout:)``.
@@ -306,5 +380,11 @@ public struct ReloadReport: Sendable, Equatable {
 /// Misuse of the engine's lifecycle.
 public enum EngineError: Error, CustomStringConvertible {
     case alreadyStarted
-    public var description: String { "the engine was already started" }
+    case stopping
+    public var description: String {
+        switch self {
+        case .alreadyStarted: "the engine was already started"
+        case .stopping: "the engine is stopping"
+        }
+    }
 }

@@ -9,8 +9,13 @@ import NIOWebSocket
 /// (the decoder accepts up to ``decoderLimit`` so that one absurd frame costs a skip, not the
 /// connection). Binance's `serverShutdown` event is consumed here and handed to the session,
 /// which rotates the connection before the server drops it.
-final class FrameHandler: ChannelInboundHandler {
+///
+/// A duplex handler only so that it can hold back `read()` while a rotation's held frames are
+/// still draining into the ring (``releaseHeld()``): the socket buffer then absorbs the burst
+/// instead of this process' memory, and nothing is dropped.
+final class FrameHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     /// Largest message passed to the merger.
@@ -31,7 +36,17 @@ final class FrameHandler: ChannelInboundHandler {
     /// merger sees every copy the old link still had before the newer ones: a message the old
     /// link delivers late can never be overtaken by its successor on the new link.
     private var holding: Bool
-    private var held: [InboundFrame] = []
+    /// Frames not yet in the ring, oldest first: while ``holding``, and after the release until
+    /// the ring has taken them all (new frames queue behind them so the order is kept).
+    private var held = CircularBuffer<InboundFrame>()
+    /// Whether the release is still pushing ``held`` into the ring, a ring's worth per retry.
+    private var draining = false
+    /// A `read()` held back while draining with more than a ring's worth queued.
+    private var readPending = false
+    private var context: ChannelHandlerContext?
+    /// How soon a drain that found the ring full tries again: the merger empties a full ring
+    /// in well under a millisecond, so this only bounds the spin while it is stalled.
+    static let drainRetry = TimeAmount.milliseconds(1)
 
     init(
         ring: SPSCRing<InboundFrame>, stamp: ReadStamp, stats: ConnectionStatistics, events: SessionEvents,
@@ -43,15 +58,68 @@ final class FrameHandler: ChannelInboundHandler {
         self.events = events
         self.awaitingFirstFrame = reportsFirstFrame
         self.holding = reportsFirstFrame
-        if reportsFirstFrame { held.reserveCapacity(4096) }
+        if reportsFirstFrame { held = CircularBuffer(initialCapacity: 4096) }
     }
 
-    /// Pushes the held frames in arrival order and stops holding (the old link is gone).
+    /// Stops holding (the old link is gone) and moves the held frames into the ring in arrival
+    /// order. A rotation at a high rate can hold more than the ring has room for; pushing them
+    /// in one go would drop the newest copies, which with one connection nobody else has. So
+    /// the drain pushes what fits, retries after ``drainRetry`` while the merger makes room,
+    /// queues newer frames behind the held ones, and holds back reads while more than a ring's
+    /// worth is queued: the burst is delayed, never dropped.
     func releaseHeld() {
         guard holding else { return }
         holding = false
-        for frame in held where !ring.push(frame) { stats.ringDrops.bump() }
-        held = []
+        draining = true
+        drain()
+    }
+
+    /// Whether frames are still waiting for the ring (holding, or draining after the release).
+    var hasQueuedFrames: Bool { !held.isEmpty }
+
+    private func drain() {
+        while let frame = held.first {
+            guard ring.push(frame) else { break }
+            held.removeFirst()
+        }
+        if held.isEmpty {
+            draining = false
+            held = CircularBuffer()
+            resumeReadIfPending()
+            return
+        }
+        if held.count <= ring.capacity { resumeReadIfPending() }
+        guard let context else { return }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.drainRetry) {
+            if handler.value.draining { handler.value.drain() }
+        }
+    }
+
+    private func resumeReadIfPending() {
+        guard readPending, let context else { return }
+        readPending = false
+        context.read()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if draining, held.count > ring.capacity {
+            readPending = true
+            return
+        }
+        context.read()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // A link still holding was never promoted: the old link delivered those copies. A link
+        // closing mid-drain loses what the ring has not taken yet, and says so.
+        if draining {
+            while let frame = held.first, ring.push(frame) { held.removeFirst() }
+            if !held.isEmpty { stats.ringDrops.bump(held.count) }
+            draining = false
+        }
+        held = CircularBuffer()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -70,11 +138,13 @@ final class FrameHandler: ChannelInboundHandler {
                 events.serverShutdown(context.channel)
                 return
             }
-            if awaitingFirstFrame {
+            // Only market data proves the replacement delivers: a SUBSCRIBE reply comes before
+            // the stream does, and promoting on it would retire the old link too early.
+            if awaitingFirstFrame, Self.isMarketData(payload) {
                 awaitingFirstFrame = false
                 events.firstFrame(context.channel)
             }
-            if holding {
+            if holding || draining {
                 held.append(InboundFrame(receivedAt: stamp.nanos, payload: payload))
                 return
             }
@@ -111,7 +181,12 @@ final class FrameHandler: ChannelInboundHandler {
 
     /// Every link (first connection or rotation replacement) pings for its round trip.
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         ClientPinger.start(on: context.channel, statistics: stats)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     /// Starts the close handshake from our side (stop, rotation, staleness).
@@ -127,6 +202,11 @@ final class FrameHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         events.failed(context.channel, error)
         context.close(promise: nil)
+    }
+
+    /// Whether a frame is an exchange event (not a control reply, not garbage).
+    static func isMarketData(_ payload: ByteBuffer) -> Bool {
+        payload.withUnsafeReadableBytes { FrameScanner.scan($0).kind == .data }
     }
 
     /// Whether a short frame is `{"e":"serverShutdown",…}`; one byte decides for every other frame.

@@ -20,36 +20,46 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     public let statistics: ConnectionStatistics
     let ring: SPSCRing<InboundFrame>
 
-    private var config: CaptureConfig
-    private let tls: NIOSSLContext?
-    private let budget: ConnectAttemptBudget
-    private let rotationGate: RotationGate
-    private var logger: Logger
-    private let userAgent: String
+    var config: CaptureConfig
+    let tls: NIOSSLContext?
+    let budget: ConnectAttemptBudget
+    let rotationGate: RotationGate
+    var logger: Logger
+    let userAgent: String
 
-    private enum State { case idle, connecting, open, waiting, stopped }
-    private enum Role { case primary, replacement }
-    private var state = State.idle
-    private var channel: (any Channel)?
-    private var frameHandlerContext: ChannelHandlerContext?
-    private var backoff: ReconnectBackoff
-    private var staleCheck: Scheduled<Void>?
-    private var retry: Scheduled<Void>?
-    private var framesAtLastCheck = 0
-    private var lastProgressAt: Int64 = 0
-    private var openedAt: Int64 = 0
-    private var lastCloseReason = ""
-    private var budgetWarned = false
-    private var stopPromise: EventLoopPromise<Void>?
+    enum State { case idle, connecting, open, waiting, stopped }
+    enum Role { case primary, replacement }
+    var state = State.idle
+    var channel: (any Channel)?
+    var frameHandlerContext: ChannelHandlerContext?
+    var backoff: ReconnectBackoff
+    var staleCheck: Scheduled<Void>?
+    var retry: Scheduled<Void>?
+    var framesAtLastCheck = 0
+    var lastProgressAt: Int64 = 0
+    var openedAt: Int64 = 0
+    var lastCloseReason = ""
+    var budgetWarned = false
+    var stopPromise: EventLoopPromise<Void>?
 
     // Make-before-break rotation.
-    private var replacement: (any Channel)?
-    private var replacementReady = false
-    private var rotationReason = ""
-    private var rotationTimer: Scheduled<Void>?
-    private var rotationDeadline: Scheduled<Void>?
-    private var skipLoggedAt: Int64 = 0
-    private var skipsSuppressed = 0
+    var replacement: (any Channel)?
+    var replacementReady = false
+    var rotationReason = ""
+    var rotationTimer: Scheduled<Void>?
+    var rotationDeadline: Scheduled<Void>?
+    /// The link a promotion retired: it feeds the ring for ``rotationOverlap`` more, then
+    /// closes; ``stop()`` closes it at once and waits for it like the others.
+    var retiring: (any Channel)?
+    var skipLoggedAt: Int64 = 0
+    var skipsSuppressed = 0
+
+    /// Test seam: told of the moments a test must act at (on the loop, synchronously, so the
+    /// test can close a channel or stop the session exactly there). Nil in production.
+    var testObserver: (@Sendable (SessionTestEvent) -> Void)?
+    /// Test seam: a link's completion waits for the returned future (nil: no wait), so a test
+    /// can put an event, such as the channel closing, before it. Nil in production.
+    var testCompletionGate: (@Sendable ((any Channel)?) -> EventLoopFuture<Void>?)?
 
     /// How long the old link keeps feeding the ring after its replacement delivered: copies
     /// overlap (the merger drops the duplicates), so no message falls between the two.
@@ -104,33 +114,46 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     /// Closes the connection (with a close handshake when open) and stops reconnecting.
     /// Completes once the socket is closed, so no frame can reach the ring afterwards.
     public func stop() -> EventLoopFuture<Void> {
-        eventLoop.flatSubmit { [self] in
-            if state == .stopped, stopPromise == nil { return eventLoop.makeSucceededVoidFuture() }
-            state = .stopped
-            retry?.cancel()
-            staleCheck?.cancel()
-            let pendingReplacement = replacement
-            abandonRotation()
-            guard let channel else {
-                guard let pendingReplacement else { return eventLoop.makeSucceededVoidFuture() }
-                return pendingReplacement.closeFuture.map { _ in () }
-            }
-            let promise = stopPromise ?? eventLoop.makePromise()
-            stopPromise = promise
-            if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
-                handler.initiateClose(context: ctx, code: 1000)
-            }
-            // Give the server a moment to answer the close frame, then close regardless.
-            eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
-            let closes = [channel.closeFuture] + (pendingReplacement.map { [$0.closeFuture] } ?? [])
-            EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in promise.succeed() }
-            return promise.futureResult
+        eventLoop.flatSubmit { [self] in stopOnLoop() }
+    }
+
+    /// ``stop()``, already on the loop and at once: a test stops at an exact point with it.
+    func stopOnLoop() -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        if state == .stopped, stopPromise == nil { return eventLoop.makeSucceededVoidFuture() }
+        state = .stopped
+        retry?.cancel()
+        staleCheck?.cancel()
+        // Every link this session has open closes now: a replacement that is upgraded but
+        // has not delivered yet would otherwise stay open, and this stop wait for it forever.
+        let pendingReplacement = replacement
+        abandonRotation()
+        let retired = retiring
+        if let retired { Self.close(retired) }
+        let others = [pendingReplacement, retired].compactMap { $0?.closeFuture }
+        guard let channel else {
+            return EventLoopFuture.andAllComplete(others, on: eventLoop)
         }
+        let promise = stopPromise ?? eventLoop.makePromise()
+        stopPromise = promise
+        if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
+            handler.initiateClose(context: ctx, code: 1000)
+        }
+        // Give the server a moment to answer the close frame, then close regardless.
+        eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
+        let closes = [channel.closeFuture] + others
+        EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in promise.succeed() }
+        return promise.futureResult
+    }
+
+    /// The links of this session still open (current, replacement, retiring); on the loop.
+    var activeLinks: [any Channel] {
+        [channel, replacement, retiring].compactMap { $0 }.filter(\.isActive)
     }
 
     // MARK: Connecting
 
-    private func connect() {
+    func connect() {
         guard state != .stopped else { return }
         if let wait = budget.acquire() {
             if !budgetWarned {
@@ -147,117 +170,15 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         openLink(.primary)
     }
 
-    /// Opens one channel on this session's loop: TCP, TLS, HTTP upgrade, then the frame handler
-    /// feeding the ring. `.replacement` links report their first frame (rotation).
-    private func openLink(_ role: Role) {
-        let endpoint = config.endpoint
-        let stamp = ReadStamp()
-        let refusal = UpgradeRefusal()
-        let sessionRing = ring
-        let stats = statistics
-        let userAgent = self.userAgent
-        let tls = self.tls
-        let decoderLimit = FrameHandler.decoderLimit
-        let loop = eventLoop
-        let connectTimeout = TimeAmount.nanoseconds(config.connectTimeout.nanoseconds)
-        let host = endpoint.host
-        let isIPLiteral = host.contains(":") || host.split(separator: ".").allSatisfy { Int($0) != nil }
-        let created = LinkBox()
-        let future: EventLoopFuture<EventLoopFuture<Bool>> = eventLoop.makeFutureWithTask {
-            let bootstrap = ClientBootstrap(group: loop)
-                .connectTimeout(connectTimeout)
-                .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4 << 20)
-            return try await bootstrap.connect(host: host, port: endpoint.port) { (channel: any Channel) -> EventLoopFuture<EventLoopFuture<Bool>> in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ReadStampHandler(stamp: stamp))
-                    if let tls {
-                        try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isIPLiteral ? nil : host))
-                    }
-                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(maxFrameSize: decoderLimit) { (channel: any Channel, _: HTTPResponseHead) in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandlers(
-                                NIOWebSocketFrameAggregator(
-                                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
-                                    maxAccumulatedFrameSize: decoderLimit),
-                                FrameHandler(
-                                    ring: sessionRing, stamp: stamp, stats: stats, events: self,
-                                    reportsFirstFrame: role == .replacement))
-                            return true
-                        }
-                    }
-                    var headers = HTTPHeaders()
-                    let defaultPort = endpoint.useTLS ? 443 : 80
-                    headers.add(name: "Host", value: endpoint.port == defaultPort ? host : "\(host):\(endpoint.port)")
-                    headers.add(name: "User-Agent", value: userAgent)
-                    var pipelineConfig = NIOUpgradableHTTPClientPipelineConfiguration(
-                        upgradeConfiguration: .init(
-                            upgradeRequestHead: .init(
-                                version: .http1_1, method: .GET, uri: endpoint.requestURI, headers: headers),
-                            upgraders: [upgrader],
-                            notUpgradingCompletionHandler: { $0.eventLoop.makeSucceededFuture(false) }))
-                    pipelineConfig.leftOverBytesStrategy = .forwardBytes
-                    created.channel = channel
-                    self.linkCreated(channel, role: role)
-                    let upgraded = try sync.configureUpgradableHTTPClientPipeline(configuration: pipelineConfig)
-                    let upgradeHandler = try sync.handler(type: NIOTypedHTTPClientUpgradeHandler<Bool>.self)
-                    try sync.addHandler(UpgradeResponseObserver(refusal: refusal), position: .before(upgradeHandler))
-                    return upgraded
-                }
-            }
-        }
-        // The bootstrap's timeout covers TCP only; TLS and the upgrade must finish in time too,
-        // or a server that accepts and then says nothing would hold the slot forever.
-        let handshakeDeadline = eventLoop.scheduleTask(in: connectTimeout) {
-            created.channel?.close(promise: nil)
-        }
-        future.flatMap { $0 }.hop(to: eventLoop).whenComplete { [self] result in
-            handshakeDeadline.cancel()
-            let reason: String
-            switch result {
-            case .success(true):
-                switch role {
-                case .primary: opened()
-                case .replacement: replacementOpened(created.channel)
-                }
-                return
-            case .success(false):
-                reason = Self.describeRefusal(refusal)
-            case .failure(let error):
-                reason = "\(error)"
-            }
-            switch role {
-            case .primary: failedToOpen(reason, refusal: refusal)
-            case .replacement: rotationFailed(created.channel, reason: reason, refusal: refusal)
-            }
-        }
-    }
-
-    private static func describeRefusal(_ refusal: UpgradeRefusal) -> String {
-        guard let status = refusal.status else { return "the server refused the WebSocket upgrade" }
-        var text = "the server refused the WebSocket upgrade with HTTP \(status)"
-        if status == 429 { text += " (rate limited)" }
-        if status == 418 { text += " (IP banned)" }
-        if let wait = refusal.retryAfter { text += ", Retry-After \(HumanDuration.formatForLog(wait))" }
-        return text
-    }
-
-    private func linkCreated(_ channel: any Channel, role: Role) {
-        // Runs on our loop inside the initializer.
-        switch role {
-        case .primary:
-            self.channel = channel
-            statistics.linkOpenedAt.store(Int(WallClock.realtimeNanos()), ordering: .relaxed)
-            statistics.links.wrappingAdd(1, ordering: .releasing)
-        case .replacement:
-            self.replacement = channel
-        }
-        channel.closeFuture.hop(to: eventLoop).whenComplete { [self] _ in closed(channel) }
-    }
-
-    private func opened() {
-        guard state == .connecting, let channel else {
+    func opened() {
+        guard state == .connecting else {
             channel?.close(promise: nil)
+            return
+        }
+        // The channel can close between the upgrade and this completion (which crosses a task
+        // hop): ``closed(_:)`` then had nothing open to reconnect, so the retry starts here.
+        guard let channel, channel.isActive else {
+            failedToOpen("the connection closed during the handshake", refusal: UpgradeRefusal())
             return
         }
         state = .open
@@ -267,21 +188,14 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         statistics.connects.bump()
         statistics.connected.store(true, ordering: .relaxed)
         frameHandlerContext = try? channel.pipeline.syncOperations.context(handlerType: FrameHandler.self)
+        testObserver?(.opened)
         logger.info("connected", metadata: ["url": "\(config.endpoint.url)"])
         if !config.subscribe.isEmpty { sendSubscribe(channel) }
         scheduleStaleCheck()
         scheduleAgeRotation()
     }
 
-    private func sendSubscribe(_ channel: any Channel) {
-        let params = config.subscribe.map { "\"\($0)\"" }.joined(separator: ",")
-        var buffer = channel.allocator.buffer(capacity: 64 + params.utf8.count)
-        buffer.writeString("{\"method\":\"SUBSCRIBE\",\"params\":[\(params)],\"id\":1}")
-        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)
-        channel.writeAndFlush(frame, promise: nil)
-    }
-
-    private func failedToOpen(_ reason: String, refusal: UpgradeRefusal) {
+    func failedToOpen(_ reason: String, refusal: UpgradeRefusal) {
         guard state != .stopped else { return }
         channel?.close(promise: nil)
         channel = nil
@@ -299,7 +213,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     /// For a 429 or 418: how long the exchange wants every connection from this IP to stay
     /// away (its `Retry-After`, else a conservative default), after closing the shared budget
     /// for that long.
-    private func backOffDemanded(by refusal: UpgradeRefusal) -> Duration? {
+    func backOffDemanded(by refusal: UpgradeRefusal) -> Duration? {
         guard refusal.isBackOff else { return nil }
         let wait = refusal.retryAfter ?? (refusal.status == 418 ? .seconds(120) : .seconds(30))
         statistics.backOffs.bump()
@@ -314,7 +228,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         return .nanoseconds(Int64.random(in: 0...ceiling))
     }
 
-    private func closed(_ closedChannel: any Channel) {
+    func closed(_ closedChannel: any Channel) {
         if closedChannel === replacement {
             replacement = nil
             if state == .open { rotationFailed(nil, reason: lastCloseReason.isEmpty ? "replacement closed" : lastCloseReason, refusal: nil) }
@@ -330,9 +244,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         channel = nil
         frameHandlerContext = nil
         staleCheck?.cancel()
-        let pendingReplacement = replacement
         abandonRotation()
-        pendingReplacement?.close(promise: nil)
         let wasOpen = state == .open
         if wasOpen {
             statistics.connected.store(false, ordering: .releasing)
@@ -360,157 +272,12 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         }
     }
 
-    private func schedule(after delay: Duration) {
+    func schedule(after delay: Duration) {
         retry?.cancel()
         state = state == .stopped ? .stopped : .waiting
         retry = eventLoop.scheduleTask(in: .nanoseconds(delay.nanoseconds)) { [self] in
             if state == .waiting { connect() }
         }
-    }
-
-    // MARK: Rotation (make-before-break)
-
-    private func scheduleAgeRotation() {
-        rotationTimer?.cancel()
-        let age = config.maxConnectionAge.nanoseconds
-        let jitter = max(0, config.maxConnectionAgeJitter.nanoseconds)
-        let due = max(age - Int64.random(in: 0...jitter), 1_000_000)
-        rotationTimer = eventLoop.scheduleTask(in: .nanoseconds(due)) { [self] in
-            beginRotation(reason: "connection age \(HumanDuration.formatForLog(.nanoseconds(due)))", urgent: false)
-        }
-    }
-
-    /// Opens a replacement link; the current one keeps delivering until the replacement's first
-    /// frame arrives. One connection per capture rotates at a time (``RotationGate``), and the
-    /// replacement's attempt is drawn from the shared budget like any other.
-    private func beginRotation(reason: String, urgent: Bool) {
-        guard state == .open, channel != nil, replacement == nil else { return }
-        let retryIn: Duration
-        if !rotationGate.tryAcquire(index) {
-            retryIn = urgent ? .milliseconds(Int64.random(in: 50...250)) : .milliseconds(Int64.random(in: 1000...3000))
-        } else if let wait = budget.acquire() {
-            rotationGate.release(index)
-            retryIn = wait + Self.spread(wait)
-        } else {
-            rotationReason = reason
-            replacementReady = false
-            logger.info("rotating connection (make-before-break)", metadata: ["reason": "\(reason)"])
-            openLink(.replacement)
-            let limit = config.connectTimeout + config.staleAfter
-            rotationDeadline = eventLoop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) { [self] in
-                rotationFailed(replacement, reason: "the replacement delivered nothing within \(HumanDuration.formatForLog(limit))", refusal: nil)
-            }
-            return
-        }
-        rotationTimer?.cancel()
-        rotationTimer = eventLoop.scheduleTask(in: .nanoseconds(retryIn.nanoseconds)) { [self] in
-            beginRotation(reason: reason, urgent: urgent)
-        }
-    }
-
-    private func replacementOpened(_ link: (any Channel)?) {
-        // The upgrade's completion runs after the reads that came with the 101 response: when
-        // the stream needs no SUBSCRIBE, its first frame may already have promoted this link.
-        if let link, link === channel, state == .open { return }
-        guard let link, link === replacement, state == .open else {
-            link?.close(promise: nil)
-            return
-        }
-        replacementReady = true
-        if !config.subscribe.isEmpty { sendSubscribe(link) }
-    }
-
-    /// Makes `next` the session's link; the old one (if still open) feeds the ring for
-    /// ``rotationOverlap`` more, then closes with 1000.
-    private func promote(_ next: any Channel, closingOld old: (any Channel)?) {
-        rotationDeadline?.cancel()
-        rotationDeadline = nil
-        channel = next
-        replacement = nil
-        replacementReady = false
-        frameHandlerContext = try? next.pipeline.syncOperations.context(handlerType: FrameHandler.self)
-        openedAt = WallClock.monotonicNanos()
-        lastProgressAt = openedAt
-        // Not a new connection for the merger's outage accounting: the old link delivered until now.
-        statistics.rotations.bump()
-        rotationGate.release(index)
-        logger.info("rotated connection", metadata: ["reason": "\(rotationReason)"])
-        let nextHandler = NIOLoopBound(try? next.pipeline.syncOperations.handler(type: FrameHandler.self), eventLoop: eventLoop)
-        if let old {
-            old.closeFuture.hop(to: eventLoop).whenComplete { _ in nextHandler.value?.releaseHeld() }
-            eventLoop.scheduleTask(in: Self.rotationOverlap) {
-                let sync = old.pipeline.syncOperations
-                if let context = try? sync.context(handlerType: FrameHandler.self),
-                    let handler = try? sync.handler(type: FrameHandler.self)
-                {
-                    handler.initiateClose(context: context, code: 1000)
-                }
-            }
-            eventLoop.scheduleTask(in: Self.rotationOverlap + .milliseconds(500)) { old.close(promise: nil) }
-        } else {
-            nextHandler.value?.releaseHeld()
-        }
-        scheduleAgeRotation()
-    }
-
-    private func rotationFailed(_ link: (any Channel)?, reason: String, refusal: UpgradeRefusal?) {
-        guard state == .open, link == nil || link === replacement else {
-            link?.close(promise: nil)
-            return
-        }
-        let failed = replacement
-        abandonRotation()
-        failed?.close(promise: nil)
-        var retryIn = Duration.milliseconds(Int64.random(in: 500...2000))
-        if let refusal, let wait = backOffDemanded(by: refusal) { retryIn = wait + Self.spread(wait) }
-        logger.warning(
-            "rotation failed; keeping the current connection",
-            metadata: ["error": "\(reason)", "retry_in": "\(HumanDuration.formatForLog(retryIn))"])
-        let rotateReason = rotationReason
-        rotationTimer = eventLoop.scheduleTask(in: .nanoseconds(retryIn.nanoseconds)) { [self] in
-            beginRotation(reason: rotateReason, urgent: true)
-        }
-    }
-
-    /// Forgets any rotation in progress (the caller closes the replacement if needed).
-    private func abandonRotation() {
-        rotationTimer?.cancel()
-        rotationTimer = nil
-        rotationDeadline?.cancel()
-        rotationDeadline = nil
-        replacement = nil
-        replacementReady = false
-        rotationGate.release(index)
-    }
-
-    // MARK: Staleness
-
-    private func scheduleStaleCheck() {
-        let period = max(config.staleAfter.nanoseconds / 4, 10_000_000)
-        staleCheck = eventLoop.scheduleTask(in: .nanoseconds(period)) { [self] in checkStale() }
-    }
-
-    private func checkStale() {
-        guard state == .open, let channel else { return }
-        if let reason = statistics.replacementRequest.withLock({ request in defer { request = nil }; return request }) {
-            beginRotation(reason: reason, urgent: true)
-        }
-        let now = WallClock.monotonicNanos()
-        let frames = statistics.framesReceived.load(ordering: .relaxed)
-        if frames != framesAtLastCheck {
-            framesAtLastCheck = frames
-            lastProgressAt = now
-        } else if now - lastProgressAt >= config.staleAfter.nanoseconds {
-            statistics.staleEvents.bump()
-            lastCloseReason = "no data for \(HumanDuration.formatForLog(config.staleAfter)) (stale)"
-            logger.warning("connection is silent; closing it to reconnect", metadata: ["stale_after": "\(HumanDuration.formatForLog(config.staleAfter))"])
-            if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
-                handler.initiateClose(context: ctx, code: 1000)
-            }
-            channel.close(promise: nil)
-            return
-        }
-        scheduleStaleCheck()
     }
 
     // MARK: SessionEvents
@@ -556,9 +323,4 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             ])
         skipsSuppressed = 0
     }
-}
-
-/// The channel a link's bootstrap created, for the completion that only sees a result.
-private final class LinkBox: @unchecked Sendable {
-    var channel: (any Channel)?
 }

@@ -40,7 +40,7 @@ import TickTapeSimulator
                 name: "book", url: "wss://localhost:\(port)/public/stream?streams=btcusdt@bookTicker", connections: 4,
                 extra: "ca_file = \"\(certs.caPath)\"\nhole_wait = \"50ms\""))
         let engine = try CaptureEngine(config: config, logger: testLogger)
-        try engine.start()
+        try await engine.start()
         let capture = engine.captures[0]
         let sentAll = await eventually(timeout: .seconds(30)) { simulator.messageCount >= total }
         try await Task.sleep(for: .milliseconds(300))  // the slowest profile's delay, with margin
@@ -88,7 +88,7 @@ import TickTapeSimulator
                 name: "book", url: "ws://127.0.0.1:\(port)/ws/btcusdt@bookTicker", connections: 2,
                 extra: #"backoff_initial = "50ms""# + "\n" + #"backoff_max = "200ms""#))
         let engine = try CaptureEngine(config: config, logger: testLogger)
-        try engine.start()
+        try await engine.start()
         let capture = engine.captures[0]
         #expect(await eventually { capture.merger.statistics.emitted.load(ordering: .relaxed) > 1000 })
         simulator.disconnect(connection: 0, how: .reset)
@@ -134,7 +134,7 @@ import TickTapeSimulator
                 url: "ws://127.0.0.1:\(port)/public/stream?streams=btcusdt@bookTicker/btcusdt@depth@0ms/btcusdt@trade",
                 connections: connections))
         let engine = try CaptureEngine(config: config, logger: testLogger)
-        try engine.start()
+        try await engine.start()
         let capture = engine.captures[0]
         let done = await eventually(timeout: .seconds(60)) {
             capture.merger.statistics.emitted.load(ordering: .relaxed) >= expected.count

@@ -28,7 +28,7 @@ import TickTapeSimulator
         let simulator = try ExchangeSimulator(configuration: sim)
         let port = try await simulator.start()
         let engine = try CaptureEngine(config: try Self.config(dir.path, port, captures: [("a", 2), ("b", 2)]), logger: testLogger)
-        try engine.start()
+        try await engine.start()
         #expect(await eventually { engine.everyCaptureDelivering })
 
         // Add c, remove b, grow a from 2 to 3 connections, and change a's flush interval.
@@ -68,7 +68,7 @@ import TickTapeSimulator
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let engine = try CaptureEngine(config: try Self.config(dir.path, 1, captures: [("a", 1)]), logger: testLogger)
-        try engine.start()
+        try await engine.start()
         var changed = try Self.config(dir.path + "/elsewhere", 1, captures: [("a", 1)])
         changed.engine.ringCapacity = 1024
         let report = try await engine.apply(changed)
@@ -82,7 +82,7 @@ import TickTapeSimulator
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let engine = try CaptureEngine(config: try Self.config(dir.path, 1, captures: [("a", 1)]), logger: testLogger)
-        try engine.start()
+        try await engine.start()
         let first = await engine.probeLiveness(previousHeartbeat: -1, timeout: .milliseconds(200))
         try await Task.sleep(for: .milliseconds(20))
         let alive = await engine.probeLiveness(previousHeartbeat: first.heartbeat, timeout: .milliseconds(200))

@@ -41,7 +41,7 @@ struct CaptureMeasurement {
                 """)
         let engine = try CaptureEngine(config: config, logger: testLogger)
         let cpuStart = ProcessInfo.processInfo.systemUptime
-        try engine.start()
+        try await engine.start()
         let capture = engine.captures[0]
         _ = await eventually(timeout: .seconds(Self.seconds * 3 + 30)) { simulator.messageCount >= total }
         let elapsed = ProcessInfo.processInfo.systemUptime - cpuStart

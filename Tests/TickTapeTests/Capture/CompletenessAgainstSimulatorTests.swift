@@ -53,7 +53,7 @@ import TickTapeSimulator
                 name: "c", url: "ws://127.0.0.1:\(port)/public/stream?streams=\(streams)", connections: n,
                 extra: #"hole_wait = "50ms""#))
         let engine = try CaptureEngine(config: config, logger: testLogger)
-        try engine.start()
+        try await engine.start()
         let capture = engine.captures[0]
         let sentAll = await eventually(timeout: .seconds(60)) { simulator.messageCount >= total }
         // Every copy the simulator wrote has reached its session (loopback loses nothing).

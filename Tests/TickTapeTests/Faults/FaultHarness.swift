@@ -58,7 +58,7 @@ final class FaultHarness {
                 \(captureSettings)
                 """)
         engine = try CaptureEngine(config: config, logger: testLogger)
-        try engine.start()
+        try await engine.start()
         capture = engine.captures[0]
         let capture = self.capture
         let ready = await eventually(timeout: .seconds(20)) {

@@ -13,7 +13,7 @@ import Testing
             dataDir: dir.path, telemetry: #"listen = "127.0.0.1:0""#,
             captures: #"[[capture]]\#nname = "t"\#nurl = "ws://127.0.0.1:1/ws/btcusdt@bookTicker"\#nconnections = 1"#)
         let engine = try CaptureEngine(config: config, logger: testLogger)
-        try engine.start()
+        try await engine.start()
         let loop = try #require(engine.telemetry?.metricsEventLoop)
         let captureLoops = Array(engine.group.makeIterator())
         #expect(!captureLoops.contains { $0 === loop })

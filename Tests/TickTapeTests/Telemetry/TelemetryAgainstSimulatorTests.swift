@@ -43,7 +43,7 @@ import TickTapeSimulator
             interval: .milliseconds(250), listen: ListenAddress(host: "127.0.0.1", port: 0), logSummaries: false,
             pingInterval: .seconds(1), arrivals: true)
         let engine = try CaptureEngine(config: config, logger: testLogger)
-        try engine.start()
+        try await engine.start()
         let capture = engine.captures[0]
         let sentAll = await eventually(timeout: .seconds(60)) { simulator.messageCount >= total }
         #expect(sentAll)
