@@ -20,7 +20,7 @@ run: release
 	.build/release/ticktaped --config $(CONFIG)
 
 ## Run every test (unit, simulator, end-to-end, ~30 s of fuzzing per parser, the daemon under systemd,
-## then completeness at 25k msg/s on the release build).
+## then completeness at 40k msg/s on the release build).
 test: bootstrap
 	swift build --build-tests
 	swift test --skip-build --no-parallel
