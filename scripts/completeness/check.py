@@ -5,7 +5,7 @@ generate PATH COUNT RATE   write a synthetic recording: `<ns> <combined frame>` 
                            (contiguous t), USD-M depth (pu chain) and bookTicker (jumping u)
 wait URL N TIMEOUT         poll /metrics until N connections have received frames and the counts
                            stop moving; print the final exposition
-verify LABEL SENT DATA METRICS
+verify LABEL SENT DATA METRICS RECORDING
                            compare the capture under DATA with the union of SENT/connection-K.txt
 """
 import glob
@@ -97,7 +97,7 @@ def read_capture(directory):
     return lines
 
 
-def verify(label, sent_dir, data_dir, metrics_path):
+def verify(label, sent_dir, data_dir, metrics_path, recording):
     ok = True
 
     def fail(msg):
@@ -153,15 +153,24 @@ def verify(label, sent_dir, data_dir, metrics_path):
         if named:
             fail(f"{s}: the ledger names {len(named)} delivered ids, e.g. {named[:3]}")
         summary.append(f"{s}: delivered {len(want)}, captured {len(got)}, missing {missing}, ledger entries {len(ranges)}")
-    # Every trade id nobody was sent (between the first and last captured) is in the ledger.
-    trades = sorted(i for i, _ in by_stream.get("btcusdt@trade", []))
-    if trades:
-        have = set(trades)
-        ranges = [(g["first_missing"], g["last_missing"]) for g in gaps if g["stream"] == "btcusdt@trade"]
-        unnamed = [i for i in range(trades[0], trades[-1]) if i not in have and not any(a <= i <= b for a, b in ranges)]
+    # Every trade or depth message of the recording nobody was sent (between the first and last
+    # captured) is in the ledger: its id within an entry's range.
+    undelivered = {}
+    for line in open(recording):
+        frame = line.rstrip("\n").split(" ", 1)[1]
+        if frame not in union:
+            s, i = ident(frame)
+            undelivered.setdefault(s, []).append(i)
+    for s in ("btcusdt@trade", "btcusdt@depth@0ms"):
+        got = [i for i, _ in captured.get(s, [])]
+        if not got:
+            continue
+        ranges = [(g["first_missing"], g["last_missing"]) for g in gaps if g["stream"] == s]
+        inside = [i for i in undelivered.get(s, []) if got[0] < i < got[-1]]
+        unnamed = [i for i in inside if not any(a <= i <= b for a, b in ranges)]
         if unnamed:
-            fail(f"btcusdt@trade: {len(unnamed)} ids nobody delivered are missing from the ledger, e.g. {unnamed[:3]}")
-        summary.append(f"btcusdt@trade: {trades[-1] - trades[0] + 1 - len(have)} ids delivered by no connection")
+            fail(f"{s}: {len(unnamed)} messages nobody delivered are missing from the ledger, e.g. {unnamed[:3]}")
+        summary.append(f"{s}: {len(inside)} messages delivered by no connection, all in the ledger" if not unnamed else "")
     merge = {}
     for path in glob.glob(os.path.join(data_dir, "*.manifest.json")):
         for s in json.load(open(path))["streams"]:
@@ -191,4 +200,4 @@ if __name__ == "__main__":
     elif cmd == "wait":
         sys.exit(wait(sys.argv[2], int(sys.argv[3]), float(sys.argv[4])))
     elif cmd == "verify":
-        sys.exit(verify(*sys.argv[2:6]))
+        sys.exit(verify(*sys.argv[2:7]))

@@ -9,6 +9,10 @@
 /// a merger or event loop running behind (a busy machine) does not expire holes whose fill is
 /// already on its way; a connection that stops reading altogether is waited for at most
 /// ``HoleWaitEstimator/placementNanos`` of merger time.
+///
+/// A stream's first message is held the same way (a hole of unknown size before it), so that a
+/// connection that started the stream earlier can still deliver the messages before it and the
+/// stream's rule can check the steps between them.
 extension CaptureMerger {
     /// Holds `frame` (id above the last emitted, leaving or joining a hole). Returns false
     /// when nothing can fill the hole, so the caller emits it at once with its gap.
@@ -118,8 +122,10 @@ extension CaptureMerger {
                 stream.rule.missingRange(
                     after: $0, id: head.id, firstUpdateID: head.firstUpdateID, previousUpdateID: head.previousUpdateID)
             }
-            count(stream) { $0.holesExpired += 1 }
-            statistics.holesExpired.bump()
+            if stream.lastEmitted != nil {
+                count(stream) { $0.holesExpired += 1 }
+                statistics.holesExpired.bump()
+            }
             emitHeld(head, gap: gap, stream: stream, now: now)
             release(stream, now: now)
         }

@@ -194,8 +194,10 @@ public final class CaptureMerger: @unchecked Sendable {
             stream.noteSeen(connection: stats.index, at: frame.receivedAt, id: id)
             // A continuity stream's copy that leaves a hole (or joins one being waited on) may
             // wait for another connection to fill it: see CaptureMerger+Holes.swift.
-            if stream.continuity, let last = stream.lastEmitted, id > last,
-                !stream.held.isEmpty || stream.rule.missingRange(after: last, frame: scanned, id: id) != nil,
+            // A stream's first message waits the same way: another connection may hold the ones before it.
+            if stream.continuity, stream.lastEmitted.map({ last in
+                id > last && (!stream.held.isEmpty || stream.rule.missingRange(after: last, frame: scanned, id: id) != nil)
+            }) ?? true,
                 hold(frame, id: id, scanned: scanned, stream: stream, stats: stats)
             {
                 return

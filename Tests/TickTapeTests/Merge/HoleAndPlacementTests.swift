@@ -52,6 +52,12 @@ import Testing
         }
 
         func stream(_ name: String) -> StreamSequencer? { merger.sequencers.first { $0.name == name } }
+
+        /// Starts a stream with `frame` delivered by every connection (a stream's first message
+        /// waits until no connection can still deliver earlier ones).
+        func prime(_ frame: String) {
+            for k in stats.indices { feed(frame, from: k) }
+        }
     }
 
     static func trade(_ t: Int64) -> String {
@@ -68,11 +74,12 @@ import Testing
 
     @Test func aTradeHoleOnTheFastConnectionIsFilledFromTheSlowOneInOrderWithoutAGap() throws {
         let rig = try Rig()
-        for t: Int64 in [1, 2, 4, 5] { rig.feed(Self.trade(t), from: 0) }  // connection 0 skipped 3
+        rig.prime(Self.trade(1))
+        for t: Int64 in [2, 4, 5] { rig.feed(Self.trade(t), from: 0) }  // connection 0 skipped 3
         let s = try #require(rig.stream("btcusdt@trade"))
         #expect(s.lastEmitted == 2, "4 and 5 wait for 3")
         #expect(s.held.map(\.id) == [4, 5])
-        for t: Int64 in [1, 2, 3] { rig.feed(Self.trade(t), from: 1) }
+        for t: Int64 in [2, 3] { rig.feed(Self.trade(t), from: 1) }
         #expect(s.lastEmitted == 5 && s.held.isEmpty, "3 filled the hole and released its successors")
         #expect(s.mergeCounts.holesFilled == 1 && s.mergeCounts.holesExpired == 0)
         #expect(rig.stats[1].holesFilled.load(ordering: .relaxed) == 1, "the slow connection gets the credit")
@@ -83,10 +90,11 @@ import Testing
 
     @Test func aHoleEveryConnectionSkippedBecomesAGapAsSoonAsAllHavePassedIt() throws {
         let rig = try Rig()
-        for t: Int64 in [1, 2, 4] { rig.feed(Self.trade(t), from: 0) }
+        rig.prime(Self.trade(1))
+        for t: Int64 in [2, 4] { rig.feed(Self.trade(t), from: 0) }
         let s = try #require(rig.stream("btcusdt@trade"))
         #expect(s.held.count == 1)
-        for t: Int64 in [1, 2] { rig.feed(Self.trade(t), from: 1) }
+        rig.feed(Self.trade(2), from: 1)
         #expect(s.held.count == 1, "connection 1 may still deliver 3")
         rig.feed(Self.trade(4), from: 1)
         #expect(s.held.isEmpty && s.lastEmitted == 4, "connection 1 passed 3 too: nobody can fill it, no waiting")
@@ -98,7 +106,8 @@ import Testing
 
     @Test func aHoleExpiresOnceTheOtherConnectionDeliversWhatArrivedHoleWaitLater() throws {
         let rig = try Rig(holeWait: .fixed(.milliseconds(5)))
-        for t: Int64 in [1, 2, 4, 5] { rig.feed(Self.trade(t), from: 0) }
+        rig.prime(Self.trade(1))
+        for t: Int64 in [2, 4, 5] { rig.feed(Self.trade(t), from: 0) }
         let s = try #require(rig.stream("btcusdt@trade"))
         let heldAt = try #require(s.held.first?.heldAt)
         rig.feed(Self.book(10), from: 1)
@@ -114,7 +123,8 @@ import Testing
     /// A connection that reads nothing at all is waited for at most 4 × hole_wait (20 ms at least) of merger time.
     @Test func aSilentConnectionIsWaitedForBoundedly() throws {
         let rig = try Rig(holeWait: .fixed(.milliseconds(5)))
-        for t: Int64 in [1, 2, 4, 5] { rig.feed(Self.trade(t), from: 0) }  // connection 1 silent
+        rig.prime(Self.trade(1))
+        for t: Int64 in [2, 4, 5] { rig.feed(Self.trade(t), from: 0) }  // connection 1 silent
         let s = try #require(rig.stream("btcusdt@trade"))
         let heldAt = try #require(s.held.first?.heldAt)
         rig.merger.checkHoles(now: heldAt + 19_000_000)
@@ -139,11 +149,10 @@ import Testing
 
     @Test func aDepthChainHoleIsFilledByPu() throws {
         let rig = try Rig()
-        rig.feed(Self.depth(U: 100, u: 110, pu: 99), from: 0)
+        rig.prime(Self.depth(U: 100, u: 110, pu: 99))
         rig.feed(Self.depth(U: 121, u: 130, pu: 120), from: 0)  // skipped 111…120
         let s = try #require(rig.stream("btcusdt@depth@0ms"))
         #expect(s.lastEmitted == 110 && s.held.count == 1)
-        rig.feed(Self.depth(U: 100, u: 110, pu: 99), from: 1)
         rig.feed(Self.depth(U: 111, u: 120, pu: 110), from: 1)
         #expect(s.lastEmitted == 130 && s.held.isEmpty)
         let (frames, gaps) = try rig.finish()
@@ -152,6 +161,23 @@ import Testing
                 Self.depth(U: 100, u: 110, pu: 99), Self.depth(U: 111, u: 120, pu: 110), Self.depth(U: 121, u: 130, pu: 120),
             ])
         #expect(gaps.isEmpty)
+    }
+
+    /// A stream's first message taken from a connection that skipped the ones before it: the
+    /// earlier copies come late and are placed, and a message nobody delivered between them is a gap.
+    @Test func copiesBelowTheFirstMergedIdAreCheckedForContinuityToo() throws {
+        let rig = try Rig()
+        rig.feed(Self.trade(5), from: 0)  // first trade seen: 5, held
+        let s = try #require(rig.stream("btcusdt@trade"))
+        #expect(s.lastEmitted == nil && s.held.count == 1, "connection 1 may hold the ones before it")
+        rig.feed(Self.trade(2), from: 1)  // connection 1 started earlier: 2 and 4, never 3
+        rig.feed(Self.trade(4), from: 1)
+        rig.feed(Self.trade(5), from: 1)
+        #expect(s.held.isEmpty && s.lastEmitted == 5, "both passed 5: the first is 2, then 4 (gap 3), then 5")
+        let (frames, gaps) = try rig.finish()
+        #expect(frames == [2, 4, 5].map(Self.trade))
+        #expect(gaps.count == 1, "\(gaps)")
+        #expect(gaps.first?.contains(#""first_missing":3,"last_missing":3"#) == true, "\(gaps)")
     }
 
     @Test func aLateBookTickerIsPlacedInIdOrderAmongLinesStillInMemory() throws {
