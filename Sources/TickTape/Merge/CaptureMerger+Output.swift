@@ -61,8 +61,8 @@ extension CaptureMerger {
     func rollOver(minimumFree: Int, keepTail: Bool, now: Int64) {
         let capacity = writer.bufferSize
         var tail = 0
-        // Only while late copies come (in the last 10 s, or the first 10 s of the capture): a
-        // capture whose connections skip nothing writes as early as it did without placement.
+        // Only while late copies come (within 10 s of the last one): a capture whose connections
+        // skip nothing writes as early as it did without placement.
         let lateRecently = now - lastLateAt < Self.lateQuietNanos
         if keepTail, lateRecently, latePolicy != .drop, holeWait.placementNanos > 0, output.lines > 0 {
             // Measured against the newest line received (a merger running behind keeps its

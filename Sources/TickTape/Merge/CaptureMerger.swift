@@ -71,8 +71,8 @@ public final class CaptureMerger: @unchecked Sendable {
     @exclusivity(unchecked) var lastFrameAt: [Int64] = []
     /// The newest receive stamp processed on any connection: the merged stream's "now".
     @exclusivity(unchecked) var newestReceivedAt: Int64 = 0
-    /// Monotonic ns of the last late copy (starts at creation: the first seconds keep lines back).
-    @exclusivity(unchecked) var lastLateAt = WallClock.monotonicNanos()
+    /// Monotonic ns of the last late copy (long ago until the first: nothing is kept back).
+    @exclusivity(unchecked) var lastLateAt = Int64.min / 2
     @exclusivity(unchecked) private var seenLinks: [Int] = []
 
     /// `package`: the hot-path microbenchmarks (Benchmarks/HotPath) build mergers directly.

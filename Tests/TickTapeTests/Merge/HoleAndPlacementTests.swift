@@ -211,14 +211,15 @@ import Testing
         rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 1_000_000_000)
         rig.stamp = WallClock.realtimeNanos()
         for u: Int64 in [50, 70] { rig.feed(Self.book(u), from: 0) }
+        rig.feed(Self.book(40), from: 1)  // a late copy: from now on the newest lines are kept back
         rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 2_000_000_000)
-        #expect(rig.merger.output.lines == 2, "lines younger than hole_wait stay in memory")
+        #expect(rig.merger.output.lines == 3, "lines younger than the window stay in memory")
         rig.feed(Self.book(60), from: 1)
         rig.feed(Self.book(20), from: 1)
         let s = try #require(rig.stream("btcusdt@bookTicker"))
-        #expect(s.mergeCounts.latePlaced == 1 && s.mergeCounts.lateDropped == 1)
+        #expect(s.mergeCounts.latePlaced == 2 && s.mergeCounts.lateDropped == 1)
         let (frames, _) = try rig.finish()
-        #expect(frames == [10, 30, 50, 60, 70].map(Self.book))
+        #expect(frames == [10, 30, 40, 50, 60, 70].map(Self.book))
     }
 
     /// Without late copies for 10 s the hold-back stops: lines reach the writer as early as before.
@@ -227,8 +228,12 @@ import Testing
         rig.stamp = WallClock.realtimeNanos()
         for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
         rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 1_000_000_000)
-        #expect(rig.merger.output.lines == 2, "the capture's first seconds keep young lines back")
-        rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 11_000_000_000)
+        #expect(rig.merger.output.lines == 0, "no late copy yet: everything goes out at the flush")
+        for u: Int64 in [50, 70] { rig.feed(Self.book(u), from: 0) }
+        rig.feed(Self.book(60), from: 1)
+        rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 2_000_000_000)
+        #expect(rig.merger.output.lines == 3, "late copies come: young lines are kept back")
+        rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 13_000_000_000)
         #expect(rig.merger.output.lines == 0, "ten quiet seconds later they go out at the flush")
         _ = try rig.finish()
     }
