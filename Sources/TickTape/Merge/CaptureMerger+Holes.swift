@@ -112,9 +112,10 @@ extension CaptureMerger {
 
     /// Gives up the hole at the front of `stream` when its wait ran out or nothing can fill it
     /// any more: the missing ids become a ledger gap and the held copies go out.
-    func expireHoles(of stream: StreamSequencer, now: Int64) {
+    /// With `all`, every hole goes (at stop).
+    func expireHoles(of stream: StreamSequencer, now: Int64, all: Bool = false) {
         while let head = stream.held.first,
-            now - stream.holdingSince >= holeWait.placementNanos
+            all || now - stream.holdingSince >= holeWait.placementNanos
                 || !canFill(stream, below: head.id, deadline: stream.holdingSinceReceivedAt &+ holeWait.nanos)
         {
             stream.held.removeFirst()
@@ -139,29 +140,7 @@ extension CaptureMerger {
     /// At stop: nothing more will come; every hole is a gap.
     func releaseAllHolds() {
         let now = WallClock.monotonicNanos()
-        for stream in holding {
-            while let head = stream.held.first {
-                stream.held.removeFirst()
-                let gap = stream.lastEmitted.flatMap {
-                    stream.rule.missingRange(
-                        after: $0, id: head.id, firstUpdateID: head.firstUpdateID, previousUpdateID: head.previousUpdateID)
-                }
-                if gap != nil {
-                    count(stream) { $0.holesExpired += 1 }
-                    statistics.holesExpired.bump()
-                }
-                emitHeld(head, gap: gap, stream: stream, now: now)
-                while let next = stream.held.first, let last = stream.lastEmitted,
-                    stream.rule.missingRange(
-                        after: last, id: next.id, firstUpdateID: next.firstUpdateID,
-                        previousUpdateID: next.previousUpdateID) == nil
-                {
-                    stream.held.removeFirst()
-                    emitHeld(next, gap: nil, stream: stream, now: now)
-                }
-            }
-        }
-        holding.removeAll()
+        for stream in holding { expireHoles(of: stream, now: now, all: true) }
     }
 
     private func emitHeld(_ copy: HeldCopy, gap: ClosedRange<Int64>?, stream: StreamSequencer, now: Int64) {

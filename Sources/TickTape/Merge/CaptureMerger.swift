@@ -194,12 +194,7 @@ public final class CaptureMerger: @unchecked Sendable {
             stream.noteSeen(connection: stats.index, at: frame.receivedAt, id: id)
             // A continuity stream's copy that leaves a hole (or joins one being waited on) may
             // wait for another connection to fill it: see CaptureMerger+Holes.swift.
-            // A stream's first message waits the same way: another connection may hold the ones before it.
-            if stream.continuity, stream.lastEmitted.map({ last in
-                id > last && (!stream.held.isEmpty || stream.rule.missingRange(after: last, frame: scanned, id: id) != nil)
-            }) ?? true,
-                hold(frame, id: id, scanned: scanned, stream: stream, stats: stats)
-            {
+            if stream.mayWait(id: id, frame: scanned), hold(frame, id: id, scanned: scanned, stream: stream, stats: stats) {
                 return
             }
             let previous = stream.lastEmitted
@@ -249,10 +244,9 @@ public final class CaptureMerger: @unchecked Sendable {
         change(&stream.mergeCounts)
     }
 
-    /// Hands the current buffer to the writer if it has been open for the flush interval.
     /// Between batches: settings, outage and staleness checks, hole expiry, and the hand-over
-    /// of the open buffer once it is `flush_interval` old (keeping its newest `hole_wait` of
-    /// lines back for late copies).
+    /// of the open buffer once it is `flush_interval` old (keeping its newest lines back for
+    /// late copies while they come).
     package func flushIfDue(now: Int64) {
         checkOutage()
         let s = settings.withLock { $0 }

@@ -101,33 +101,28 @@ final class OpenLines {
             buffer = fresh
             return nil
         }
-        let keep = fresh == nil ? 0 : min(tail, index.count)
-        let cut = index.count - keep
-        for k in 0..<cut { update(index[k].slot, index[k].id) }
-        if keep > 0, let fresh {
+        var cut = index.count - (fresh == nil ? 0 : min(tail, index.count))
+        if cut < index.count, let fresh {
             let offset = Int(index[cut].offset)
-            if b.moveTail(from: offset, lineCount: keep, to: fresh) {
-                var bounds = (Int64.max, Int64.min)
-                for k in cut..<index.count {
-                    index[k].offset &-= Int32(offset)
-                    bounds = (min(bounds.0, index[k].receivedAt), max(bounds.1, index[k].receivedAt))
-                }
-                fresh.firstReceivedAt = bounds.0
-                fresh.lastReceivedAt = bounds.1
-                var rest = (Int64.max, Int64.min)
-                for k in 0..<cut { rest = (min(rest.0, index[k].receivedAt), max(rest.1, index[k].receivedAt)) }
-                b.firstReceivedAt = rest.0
-                b.lastReceivedAt = rest.1
-                index.removeFirst(cut)
-                buffer = fresh
-                return b
+            if b.moveTail(from: offset, lineCount: index.count - cut, to: fresh) {
+                for k in cut..<index.count { index[k].offset &-= Int32(offset) }
+                (fresh.firstReceivedAt, fresh.lastReceivedAt) = stampBounds(cut..<index.count)
+                (b.firstReceivedAt, b.lastReceivedAt) = stampBounds(0..<cut)
+            } else {
+                cut = index.count  // no room: everything goes
             }
-            for k in cut..<index.count { update(index[k].slot, index[k].id) }
-        } else {
-            for k in cut..<index.count { update(index[k].slot, index[k].id) }
         }
-        index.removeAll(keepingCapacity: true)
+        for k in 0..<cut { update(index[k].slot, index[k].id) }
+        index.removeFirst(cut)
         buffer = fresh
         return b
+    }
+
+    /// The smallest and largest receive stamp of the lines in `range` (placed late copies
+    /// carry later stamps than their neighbours).
+    private func stampBounds(_ range: Range<Int>) -> (Int64, Int64) {
+        var bounds = (Int64.max, Int64.min)
+        for k in range { bounds = (min(bounds.0, index[k].receivedAt), max(bounds.1, index[k].receivedAt)) }
+        return bounds
     }
 }

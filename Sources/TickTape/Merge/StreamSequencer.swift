@@ -90,6 +90,16 @@ public final class StreamSequencer {
         self.seenContent = RecentSet(capacity: rule == .content ? window : 1)
     }
 
+    /// Whether a copy with `id` may have to wait behind a hole: on a continuity stream, it is
+    /// the first message (the ones before it may come on another connection), or it is above
+    /// the last one emitted and either leaves a hole or joins one being waited on.
+    @inline(__always)
+    func mayWait(id: Int64, frame: ScannedFrame) -> Bool {
+        guard continuity else { return false }
+        guard let last = lastEmitted else { return true }
+        return id > last && (!held.isEmpty || rule.missingRange(after: last, frame: frame, id: id) != nil)
+    }
+
     /// Takes `id` as the stream's next message in order (from ``decide`` or a released hold).
     @inline(__always)
     func accept(id: Int64, gap: ClosedRange<Int64>?, receivedAt: Int64) {
