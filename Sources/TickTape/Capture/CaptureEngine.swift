@@ -266,11 +266,12 @@ public final class CaptureEngine: Sendable {
         guard let (index, loop, ringCapacity) = slot else { return }
         let ring = SPSCRing<InboundFrame>(capacity: ringCapacity)
         let stats = ConnectionStatistics(index: index)
-        stats.pingIntervalNanos.store(Int(telemetry?.config.pingInterval?.nanoseconds ?? 0), ordering: .relaxed)
+        let control = ConnectionControl()
         let session = WebSocketSession(
-            capture: c, index: index, eventLoop: loop, ring: ring, statistics: stats, tls: capture.tls, budget: budget,
+            capture: c, index: index, eventLoop: loop, ring: ring, statistics: stats, control: control,
+            pingInterval: telemetry?.config.pingInterval, tls: capture.tls, budget: budget,
             rotationGate: capture.rotationGate, logger: logger)
-        merger.attach(ring: ring, statistics: stats, to: capture.merger)
+        merger.attach(ring: ring, statistics: stats, control: control, to: capture.merger)
         capture.appendSession(session)
         session.start()
     }

@@ -19,6 +19,8 @@ public final class CaptureMerger: @unchecked Sendable {
     public let name: String
     @exclusivity(unchecked) private(set) var rings: [SPSCRing<InboundFrame>]
     @exclusivity(unchecked) private(set) var connections: [ConnectionStatistics]
+    /// Per connection, beside ``connections``: where the stream watchdog asks for a replacement.
+    @exclusivity(unchecked) private(set) var controls: [ConnectionControl]
     public let statistics = CaptureStatistics()
     let writer: SegmentWriter
     /// Latency, lag and ring-depth recording (nil with `[telemetry] enabled = false`).
@@ -80,6 +82,7 @@ public final class CaptureMerger: @unchecked Sendable {
         name: String,
         rings: [SPSCRing<InboundFrame>],
         connections: [ConnectionStatistics],
+        controls: [ConnectionControl]? = nil,
         writer: SegmentWriter,
         latePolicy: LatePolicy,
         holeWait: HoleWait = .auto,
@@ -92,6 +95,8 @@ public final class CaptureMerger: @unchecked Sendable {
         self.telemetry = telemetry
         self.rings = rings
         self.connections = connections
+        self.controls = controls ?? connections.map { _ in ConnectionControl() }
+        precondition(self.controls.count == connections.count, "one control per connection")
         self.writer = writer
         self.logger = DeferredLogger(logger)
         self.latePolicy = latePolicy
@@ -121,9 +126,10 @@ public final class CaptureMerger: @unchecked Sendable {
     var sequencers: [StreamSequencer] { Array(streams.values) }
 
     /// Merger thread only: a new connection joined the capture.
-    func attach(ring: SPSCRing<InboundFrame>, statistics: ConnectionStatistics) {
+    func attach(ring: SPSCRing<InboundFrame>, statistics: ConnectionStatistics, control: ConnectionControl) {
         rings.append(ring)
         connections.append(statistics)
+        controls.append(control)
         telemetry?.attach(statistics, ring: ring)
     }
 
@@ -134,6 +140,7 @@ public final class CaptureMerger: @unchecked Sendable {
         telemetry?.detach(connections[i])
         rings.remove(at: i)
         connections.remove(at: i)
+        controls.remove(at: i)
         if i < lastFrameAt.count {
             lastFrameAt.remove(at: i)
             seenLinks.remove(at: i)
@@ -254,7 +261,7 @@ public final class CaptureMerger: @unchecked Sendable {
         flushIntervalNanos = s.flushIntervalNanos
         holeWait.update(s.holeWait)
         watchdog.update(s.streamWatch, streams: streams.values)
-        watchdog.checkIfDue(now: now, streams: streams.values, connections: connections, statistics: statistics)
+        watchdog.checkIfDue(now: now, streams: streams.values, connections: connections, controls: controls, statistics: statistics)
         if !holding.isEmpty { checkHoles(now: now) }
         if output.lines > 0, now - output.startedAt >= flushIntervalNanos {
             rollOver(minimumFree: 0, keepTail: true, now: now)
@@ -442,7 +449,7 @@ public final class CaptureMerger: @unchecked Sendable {
                 h &+= 1
             }
             let created = StreamSequencer(
-                name: Self.streamName(frame, rule: rule, bytes: bytes), rule: rule, keyBytes: Array(key))
+                name: StreamName.of(frame, rule: rule, in: bytes), rule: rule, keyBytes: Array(key))
             created.outageEpoch = outageEpoch
             created.slot = streamsBySlot.count
             streamsBySlot.append(created)
@@ -484,14 +491,6 @@ public final class CaptureMerger: @unchecked Sendable {
             put(frame.symbol)
         }
         return UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
-    }
-
-    static func streamName(_ frame: ScannedFrame, rule: SequenceRule, bytes: UnsafeRawBufferPointer) -> String {
-        func text(_ r: Range<Int>) -> String { String(decoding: bytes[r], as: UTF8.self) }
-        if let stream = frame.stream { return text(stream) }
-        let symbol = frame.symbol.map { text($0).lowercased() } ?? "*"
-        let kind = frame.eventType.map(text) ?? "\(rule)"
-        return "\(symbol)@\(kind)"
     }
 
     @inline(__always)

@@ -18,7 +18,7 @@ public final class Merger: @unchecked Sendable {
 
     private enum Command {
         case add(CaptureMerger)
-        case attach(CaptureMerger, SPSCRing<InboundFrame>, ConnectionStatistics)
+        case attach(CaptureMerger, SPSCRing<InboundFrame>, ConnectionStatistics, ConnectionControl)
         /// Detach a ring once it is empty (its session must already be stopped).
         case detach(CaptureMerger, SPSCRing<InboundFrame>, done: @Sendable () -> Void)
         /// Drain and remove; `done` runs on the merger thread once the capture's rings are empty and its buffer is handed over.
@@ -50,8 +50,10 @@ public final class Merger: @unchecked Sendable {
     }
 
     /// Adds a connection's ring to a running capture (the connection count grew).
-    public func attach(ring: SPSCRing<InboundFrame>, statistics: ConnectionStatistics, to capture: CaptureMerger) {
-        post(.attach(capture, ring, statistics))
+    public func attach(
+        ring: SPSCRing<InboundFrame>, statistics: ConnectionStatistics, control: ConnectionControl, to capture: CaptureMerger
+    ) {
+        post(.attach(capture, ring, statistics, control))
     }
 
     /// Removes a connection's ring from a capture after draining it; its session must be stopped.
@@ -147,8 +149,8 @@ public final class Merger: @unchecked Sendable {
                 captures.append(capture)
             case .remove(let capture, _, let done):
                 draining.append((capture, done))
-            case .attach(let capture, let ring, let stats):
-                capture.attach(ring: ring, statistics: stats)
+            case .attach(let capture, let ring, let stats, let control):
+                capture.attach(ring: ring, statistics: stats, control: control)
             case .detach(let capture, let ring, let done):
                 detaching.append((capture, ring, done))
             }

@@ -83,7 +83,7 @@ package final class StreamWatchdog {
     /// with `CLOCK_REALTIME`, like the receive stamps themselves.
     func checkIfDue(
         now: Int64, streams: some Sequence<StreamSequencer>, connections: [ConnectionStatistics],
-        statistics: CaptureStatistics
+        controls: [ConnectionControl], statistics: CaptureStatistics
     ) {
         guard now - lastCheckAt >= Self.checkPeriod else { return }
         lastCheckAt = now
@@ -93,7 +93,7 @@ package final class StreamWatchdog {
             firstUpAt = wall
         }
         for stream in streams where stream.quietLimitNanos > 0 {
-            check(stream, at: wall, connections: connections, statistics: statistics)
+            check(stream, at: wall, connections: connections, controls: controls, statistics: statistics)
         }
         for i in expected.indices where !expected[i].heard && !expected[i].reported && expected[i].limit > 0 {
             guard wall - firstUpAt > expected[i].limit else { continue }
@@ -109,7 +109,10 @@ package final class StreamWatchdog {
         statistics.silentStreams.store(silent.count + expected.count { $0.reported }, ordering: .relaxed)
     }
 
-    private func check(_ stream: StreamSequencer, at now: Int64, connections: [ConnectionStatistics], statistics: CaptureStatistics) {
+    private func check(
+        _ stream: StreamSequencer, at now: Int64, connections: [ConnectionStatistics], controls: [ConnectionControl],
+        statistics: CaptureStatistics
+    ) {
         let limit = stream.quietLimitNanos
         let newest = stream.lastSeenOn.max() ?? 0
         if now - newest > limit {
@@ -128,7 +131,7 @@ package final class StreamWatchdog {
         if silent.remove(stream.name) != nil {
             logger.notice("stream delivers again", metadata: ["capture": "\(capture)", "stream": "\(stream.name)"])
         }
-        for c in connections where c.connected.load(ordering: .relaxed) {
+        for (c, control) in zip(connections, controls) where c.connected.load(ordering: .relaxed) {
             // A link gets the stream's quiet limit to deliver it before it can be blamed.
             guard now - Int64(c.linkOpenedAt.load(ordering: .relaxed)) > limit else { continue }
             let seen = c.index < stream.lastSeenOn.count ? stream.lastSeenOn[c.index] : 0
@@ -136,7 +139,7 @@ package final class StreamWatchdog {
             lastRequestAt[c.index] = now
             c.staleStreamEvents.bump()
             let quiet = HumanDuration.formatForLog(.nanoseconds(limit))
-            c.replacementRequest.withLock { $0 = "stream \(stream.name) silent here for over \(quiet) while another connection delivers it" }
+            control.requestReplacement(reason: "stream \(stream.name) silent here for over \(quiet) while another connection delivers it")
             logger.warning(
                 "connection misses a stream the others deliver; replacing it (make-before-break)",
                 metadata: [

@@ -9,7 +9,7 @@ import NIOWebSocket
 /// endian); the server echoes it in the pong, so no state is kept per ping and a pong that is
 /// not ours (unsolicited, or from a server that does not echo) is recognised and ignored.
 ///
-/// The frame handler calls ``start(on:statistics:)`` when it joins a link's pipeline (after
+/// The frame handler calls ``start(on:every:)`` when it joins a link's pipeline (after
 /// the upgrade, for the first link and every rotation replacement alike) and
 /// ``pongReceived(_:statistics:)`` for every pong; everything else lives here. Pings stop by
 /// themselves when the channel closes.
@@ -17,11 +17,9 @@ enum ClientPinger {
     /// A round trip longer than this is not ours (or is meaningless).
     static let plausibleNanos: Int64 = 60_000_000_000
 
-    /// Schedules pings at the interval the engine put in `statistics.pingIntervalNanos`
-    /// (none when 0). Call on the channel's event loop.
-    static func start(on channel: any Channel, statistics: ConnectionStatistics) {
-        let interval = Int64(statistics.pingIntervalNanos.load(ordering: .relaxed))
-        guard interval > 0 else { return }
+    /// Schedules a ping every `interval`. Call on the channel's event loop.
+    static func start(on channel: any Channel, every interval: Duration) {
+        let interval = max(interval.nanoseconds, 1_000_000)
         let task = channel.eventLoop.scheduleRepeatedTask(
             initialDelay: .nanoseconds(min(interval, 1_000_000_000)), delay: .nanoseconds(interval)
         ) { task in

@@ -29,6 +29,8 @@ final class FrameHandler: ChannelDuplexHandler {
     private let stamp: ReadStamp
     private let stats: ConnectionStatistics
     private let events: SessionEvents
+    /// How often ``ClientPinger`` pings this link (nil: never), from `[telemetry] ping_interval`.
+    private let pingInterval: Duration?
     private var closeSent = false
     /// A rotation's replacement reports its first frame: that is when the old link may go.
     private var awaitingFirstFrame: Bool
@@ -50,8 +52,9 @@ final class FrameHandler: ChannelDuplexHandler {
 
     init(
         ring: SPSCRing<InboundFrame>, stamp: ReadStamp, stats: ConnectionStatistics, events: SessionEvents,
-        reportsFirstFrame: Bool = false
+        reportsFirstFrame: Bool = false, pingInterval: Duration? = nil
     ) {
+        self.pingInterval = pingInterval
         self.ring = ring
         self.stamp = stamp
         self.stats = stats
@@ -182,7 +185,7 @@ final class FrameHandler: ChannelDuplexHandler {
     /// Every link (first connection or rotation replacement) pings for its round trip.
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        ClientPinger.start(on: context.channel, statistics: stats)
+        if let pingInterval { ClientPinger.start(on: context.channel, every: pingInterval) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

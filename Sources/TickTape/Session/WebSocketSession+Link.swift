@@ -15,6 +15,7 @@ extension WebSocketSession {
         let refusal = UpgradeRefusal()
         let sessionRing = ring
         let stats = statistics
+        let pingInterval = self.pingInterval
         let userAgent = self.userAgent
         let tls = self.tls
         let decoderLimit = FrameHandler.decoderLimit
@@ -42,7 +43,7 @@ extension WebSocketSession {
                                     maxAccumulatedFrameSize: decoderLimit),
                                 FrameHandler(
                                     ring: sessionRing, stamp: stamp, stats: stats, events: self,
-                                    reportsFirstFrame: role == .replacement))
+                                    reportsFirstFrame: role == .replacement, pingInterval: pingInterval))
                             return true
                         }
                     }
@@ -113,16 +114,16 @@ extension WebSocketSession {
 
     func linkCreated(_ channel: any Channel, role: Role) {
         // Runs on our loop inside the initializer.
-        switch role {
-        case .primary:
-            self.channel = channel
+        guard machine.linkCreated(channel, role: role) else {
+            // Nobody waits for it any more: a stop (or the end of its rotation) came while TCP
+            // was connecting.
+            channel.close(promise: nil)
+            return
+        }
+        if role == .primary {
             statistics.linkOpenedAt.store(Int(WallClock.realtimeNanos()), ordering: .relaxed)
             statistics.links.wrappingAdd(1, ordering: .releasing)
-        case .replacement:
-            self.replacement = channel
         }
-        // A stop that came while TCP was connecting found no channel to close.
-        if state == .stopped { channel.close(promise: nil) }
         channel.closeFuture.hop(to: eventLoop).whenComplete { [self] _ in closed(channel) }
     }
 

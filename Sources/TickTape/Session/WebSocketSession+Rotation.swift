@@ -19,7 +19,7 @@ extension WebSocketSession {
     /// frame arrives. One connection per capture rotates at a time (``RotationGate``), and the
     /// replacement's attempt is drawn from the shared budget like any other.
     func beginRotation(reason: String, urgent: Bool) {
-        guard state == .open, channel != nil, replacement == nil else { return }
+        guard case .open = machine.state else { return }
         let retryIn: Duration
         if !rotationGate.tryAcquire(index) {
             retryIn = urgent ? .milliseconds(Int64.random(in: 50...250)) : .milliseconds(Int64.random(in: 1000...3000))
@@ -27,14 +27,16 @@ extension WebSocketSession {
             rotationGate.release(index)
             retryIn = wait + Self.spread(wait)
         } else {
+            _ = machine.beginRotation()
             rotationReason = reason
-            replacementReady = false
             logger.info("rotating connection (make-before-break)", metadata: ["reason": "\(reason)"])
             openLink(.replacement)
             testObserver?(.rotationStarted)
             let limit = config.connectTimeout + config.staleAfter
             rotationDeadline = eventLoop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) { [self] in
-                rotationFailed(replacement, reason: "the replacement delivered nothing within \(HumanDuration.formatForLog(limit))", refusal: nil)
+                rotationFailed(
+                    machine.replacement, reason: "the replacement delivered nothing within \(HumanDuration.formatForLog(limit))",
+                    refusal: nil)
             }
             return
         }
@@ -45,47 +47,36 @@ extension WebSocketSession {
     }
 
     func replacementOpened(_ link: (any Channel)?) {
+        guard let link else { return }
         // The upgrade's completion runs after the reads that came with the 101 response: when
         // the stream needs no SUBSCRIBE, its first frame may already have promoted this link.
-        if let link, link === channel, state == .open { return }
-        guard let link, link === replacement, state == .open else {
-            link?.close(promise: nil)
+        switch machine.replacementUpgraded(link) {
+        case .alreadyPromoted:
             return
+        case .close:
+            link.close(promise: nil)
+        case .ready(let link):
+            if !config.subscribe.isEmpty { sendSubscribe(link) }
+            testObserver?(.replacementReady)
         }
-        replacementReady = true
-        if !config.subscribe.isEmpty { sendSubscribe(link) }
-        testObserver?(.replacementReady)
     }
 
-    /// Makes `next` the session's link; the old one (if still open) feeds the ring for
-    /// ``rotationOverlap`` more, then closes with 1000.
+    /// Makes `next` the session's link (the machine already has); the old one (if still open)
+    /// feeds the ring for ``rotationOverlap`` more, then closes with 1000.
     func promote(_ next: any Channel, closingOld old: (any Channel)?) {
         rotationDeadline?.cancel()
         rotationDeadline = nil
-        channel = next
-        replacement = nil
-        replacementReady = false
-        frameHandlerContext = try? next.pipeline.syncOperations.context(handlerType: FrameHandler.self)
         openedAt = WallClock.monotonicNanos()
         lastProgressAt = openedAt
         // Not a new connection for the merger's outage accounting: the old link delivered until now.
         statistics.rotations.bump()
         rotationGate.release(index)
         logger.info("rotated connection", metadata: ["reason": "\(rotationReason)"])
-        let nextHandler = NIOLoopBound(try? next.pipeline.syncOperations.handler(type: FrameHandler.self), eventLoop: eventLoop)
+        let nextHandler = NIOLoopBound(Self.frameHandler(of: next)?.handler, eventLoop: eventLoop)
         if let old {
-            retiring = old
-            old.closeFuture.hop(to: eventLoop).whenComplete { [self] _ in
-                if retiring === old { retiring = nil }
-                nextHandler.value?.releaseHeld()
-            }
+            old.closeFuture.hop(to: eventLoop).whenComplete { _ in nextHandler.value?.releaseHeld() }
             eventLoop.scheduleTask(in: Self.rotationOverlap) {
-                let sync = old.pipeline.syncOperations
-                if let context = try? sync.context(handlerType: FrameHandler.self),
-                    let handler = try? sync.handler(type: FrameHandler.self)
-                {
-                    handler.initiateClose(context: context, code: 1000)
-                }
+                if let (handler, context) = Self.frameHandler(of: old) { handler.initiateClose(context: context, code: 1000) }
             }
             eventLoop.scheduleTask(in: Self.rotationOverlap + .milliseconds(500)) { old.close(promise: nil) }
         } else {
@@ -95,12 +86,16 @@ extension WebSocketSession {
         testObserver?(.promoted)
     }
 
-    func rotationFailed(_ link: (any Channel)?, reason: String, refusal: UpgradeRefusal?) {
-        guard state == .open, link == nil || link === replacement else {
-            link?.close(promise: nil)
-            return
+    /// The rotation's replacement `link` failed (nil: whichever it is); the session keeps its
+    /// link and tries again later. `alreadyOver`: the machine already ended the rotation (the
+    /// replacement closed).
+    func rotationFailed(_ link: (any Channel)?, reason: String, refusal: UpgradeRefusal?, alreadyOver: Bool = false) {
+        if !alreadyOver {
+            let (kept, close) = machine.rotationFailed(link)
+            if let close { Self.close(close) }
+            guard kept != nil else { return }
         }
-        abandonRotation()
+        endRotation(closing: nil)
         var retryIn = Duration.milliseconds(Int64.random(in: 500...2000))
         if let refusal, let wait = backOffDemanded(by: refusal) { retryIn = wait + Self.spread(wait) }
         logger.warning(
@@ -112,30 +107,22 @@ extension WebSocketSession {
         }
     }
 
-    /// Ends any rotation in progress and closes its replacement. Closing here, not in each
-    /// caller, is what keeps an upgraded replacement from outliving its rotation: once the
-    /// deadline is cancelled nothing else would ever close it, and its frame handler would hold
-    /// frames for good.
-    func abandonRotation() {
+    /// Cancels the rotation's timers and gives back the gate, closing `replacement` if the
+    /// rotation had one. Closing here, not in each caller, is what keeps an upgraded
+    /// replacement from outliving its rotation: once the deadline is cancelled nothing else
+    /// would ever close it, and its frame handler would hold frames for good.
+    func endRotation(closing replacement: (any Channel)?) {
         rotationTimer?.cancel()
         rotationTimer = nil
         rotationDeadline?.cancel()
         rotationDeadline = nil
-        let abandoned = replacement
-        replacement = nil
-        replacementReady = false
         rotationGate.release(index)
-        if let abandoned { Self.close(abandoned) }
+        if let replacement { Self.close(replacement) }
     }
 
     /// Closes a link now, sending a close frame first when it has a frame handler.
     static func close(_ link: any Channel) {
-        let sync = link.pipeline.syncOperations
-        if let context = try? sync.context(handlerType: FrameHandler.self),
-            let handler = try? sync.handler(type: FrameHandler.self)
-        {
-            handler.initiateClose(context: context, code: 1000)
-        }
+        if let (handler, context) = frameHandler(of: link) { handler.initiateClose(context: context, code: 1000) }
         link.close(promise: nil)
     }
 }

@@ -10,8 +10,8 @@ extension WebSocketSession {
     }
 
     func checkStale() {
-        guard state == .open, let channel else { return }
-        if let reason = statistics.replacementRequest.withLock({ request in defer { request = nil }; return request }) {
+        guard machine.isOpen, let channel = machine.current else { return }
+        if let reason = control.takeReplacementRequest() {
             beginRotation(reason: reason, urgent: true)
         }
         let now = WallClock.monotonicNanos()
@@ -23,10 +23,7 @@ extension WebSocketSession {
             statistics.staleEvents.bump()
             lastCloseReason = "no data for \(HumanDuration.formatForLog(config.staleAfter)) (stale)"
             logger.warning("connection is silent; closing it to reconnect", metadata: ["stale_after": "\(HumanDuration.formatForLog(config.staleAfter))"])
-            if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
-                handler.initiateClose(context: ctx, code: 1000)
-            }
-            channel.close(promise: nil)
+            Self.close(channel)
             return
         }
         scheduleStaleCheck()

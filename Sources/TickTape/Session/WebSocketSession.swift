@@ -18,6 +18,10 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     public let index: Int
     public let eventLoop: any EventLoop
     public let statistics: ConnectionStatistics
+    /// Requests from the merger thread (stream watchdog): taken on each staleness check.
+    let control: ConnectionControl
+    /// How often each link pings for its round trip (nil: never).
+    let pingInterval: Duration?
     let ring: SPSCRing<InboundFrame>
 
     var config: CaptureConfig
@@ -27,11 +31,10 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     var logger: Logger
     let userAgent: String
 
-    enum State { case idle, connecting, open, waiting, stopped }
-    enum Role { case primary, replacement }
-    var state = State.idle
-    var channel: (any Channel)?
-    var frameHandlerContext: ChannelHandlerContext?
+    typealias Role = SessionStateMachine.Role
+    /// The session's life and every link it holds (``SessionStateMachine``): the one place
+    /// transitions happen. The fields below are timers and bookkeeping, not state.
+    var machine = SessionStateMachine()
     var backoff: ReconnectBackoff
     var staleCheck: Scheduled<Void>?
     var retry: Scheduled<Void>?
@@ -40,19 +43,15 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     var openedAt: Int64 = 0
     var lastCloseReason = ""
     var budgetWarned = false
+    /// Completes a stop: exists exactly while the machine is `stopping`.
     var stopPromise: EventLoopPromise<Void>?
 
     // Make-before-break rotation.
-    var replacement: (any Channel)?
-    var replacementReady = false
     var rotationReason = ""
     var rotationTimer: Scheduled<Void>?
     var rotationDeadline: Scheduled<Void>?
-    /// The link a promotion retired: it feeds the ring for ``rotationOverlap`` more, then
-    /// closes; ``stop()`` closes it at once and waits for it like the others.
-    var retiring: (any Channel)?
-    var skipLoggedAt: Int64 = 0
-    var skipsSuppressed = 0
+    /// Frames that cannot be market data: one line per 5 s at most.
+    var skipLog = RateLimitedLog(every: .seconds(5))
 
     /// Test seam: told of the moments a test must act at (on the loop, synchronously, so the
     /// test can close a channel or stop the session exactly there). Nil in production.
@@ -71,6 +70,8 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         eventLoop: any EventLoop,
         ring: SPSCRing<InboundFrame>,
         statistics: ConnectionStatistics,
+        control: ConnectionControl = ConnectionControl(),
+        pingInterval: Duration? = nil,
         tls: NIOSSLContext?,
         budget: ConnectAttemptBudget,
         rotationGate: RotationGate = RotationGate(),
@@ -81,6 +82,8 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         self.eventLoop = eventLoop
         self.ring = ring
         self.statistics = statistics
+        self.control = control
+        self.pingInterval = pingInterval
         self.config = capture
         self.tls = tls
         self.budget = budget
@@ -96,7 +99,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     /// Starts connecting.
     public func start() {
         eventLoop.execute { [self] in
-            guard state == .idle else { return }
+            guard case .idle = machine.state else { return }
             connect()
         }
     }
@@ -120,41 +123,50 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     /// ``stop()``, already on the loop and at once: a test stops at an exact point with it.
     func stopOnLoop() -> EventLoopFuture<Void> {
         eventLoop.preconditionInEventLoop()
-        if state == .stopped, stopPromise == nil { return eventLoop.makeSucceededVoidFuture() }
-        state = .stopped
+        if let stopPromise { return stopPromise.futureResult }
+        if case .stopped = machine.state { return eventLoop.makeSucceededVoidFuture() }
         retry?.cancel()
         staleCheck?.cancel()
-        // Every link this session has open closes now: a replacement that is upgraded but
-        // has not delivered yet would otherwise stay open, and this stop wait for it forever.
-        let pendingReplacement = replacement
-        abandonRotation()
-        let retired = retiring
-        if let retired { Self.close(retired) }
-        let others = [pendingReplacement, retired].compactMap { $0?.closeFuture }
-        guard let channel else {
-            return EventLoopFuture.andAllComplete(others, on: eventLoop)
-        }
-        let promise = stopPromise ?? eventLoop.makePromise()
+        rotationTimer?.cancel()
+        rotationDeadline?.cancel()
+        rotationGate.release(index)
+        let current = machine.current
+        let links = machine.stop()
+        guard !links.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
         stopPromise = promise
-        if let ctx = frameHandlerContext, let handler = try? channel.pipeline.syncOperations.handler(type: FrameHandler.self) {
-            handler.initiateClose(context: ctx, code: 1000)
+        // Every link this session holds closes now. The delivering one first says goodbye
+        // (close 1000) and gets a moment to hear the answer; the others close at once: an
+        // upgraded replacement that has not delivered would otherwise stay open forever.
+        for link in links {
+            if let current, link === current, let handler = Self.frameHandler(of: link) {
+                handler.handler.initiateClose(context: handler.context, code: 1000)
+                eventLoop.scheduleTask(in: .milliseconds(500)) { link.close(promise: nil) }
+            } else {
+                Self.close(link)
+            }
         }
-        // Give the server a moment to answer the close frame, then close regardless.
-        eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
-        let closes = [channel.closeFuture] + others
-        EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in promise.succeed() }
         return promise.futureResult
     }
 
     /// The links of this session still open (current, replacement, retiring); on the loop.
     var activeLinks: [any Channel] {
-        [channel, replacement, retiring].compactMap { $0 }.filter(\.isActive)
+        machine.links.filter(\.isActive)
+    }
+
+    /// The frame handler of a link and its context, once the link is upgraded.
+    static func frameHandler(of link: any Channel) -> (handler: FrameHandler, context: ChannelHandlerContext)? {
+        let sync = link.pipeline.syncOperations
+        guard let context = try? sync.context(handlerType: FrameHandler.self),
+            let handler = try? sync.handler(type: FrameHandler.self)
+        else { return nil }
+        return (handler, context)
     }
 
     // MARK: Connecting
 
     func connect() {
-        guard state != .stopped else { return }
+        guard !machine.isStopped else { return }
         if let wait = budget.acquire() {
             if !budgetWarned {
                 logger.warning(
@@ -166,40 +178,36 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
             return
         }
         budgetWarned = false
-        state = .connecting
+        guard machine.beginConnecting() else { return }
         openLink(.primary)
     }
 
     func opened() {
-        guard state == .connecting else {
-            channel?.close(promise: nil)
-            return
-        }
-        // The channel can close between the upgrade and this completion (which crosses a task
-        // hop): ``closed(_:)`` then had nothing open to reconnect, so the retry starts here.
-        guard let channel, channel.isActive else {
+        switch machine.primaryUpgraded(isActive: { $0.isActive }) {
+        case .close(let link):
+            link?.close(promise: nil)
+        case .failed:
+            // The channel can close between the upgrade and this completion (which crosses a
+            // task hop): ``closed(_:)`` then had nothing open to reconnect, so the retry starts here.
             failedToOpen("the connection closed during the handshake", refusal: UpgradeRefusal())
-            return
+        case .opened(let channel):
+            openedAt = WallClock.monotonicNanos()
+            lastProgressAt = openedAt
+            framesAtLastCheck = statistics.framesReceived.load(ordering: .relaxed)
+            statistics.connects.bump()
+            statistics.connected.store(true, ordering: .relaxed)
+            testObserver?(.opened)
+            logger.info("connected", metadata: ["url": "\(config.endpoint.url)"])
+            if !config.subscribe.isEmpty { sendSubscribe(channel) }
+            scheduleStaleCheck()
+            scheduleAgeRotation()
         }
-        state = .open
-        openedAt = WallClock.monotonicNanos()
-        lastProgressAt = openedAt
-        framesAtLastCheck = statistics.framesReceived.load(ordering: .relaxed)
-        statistics.connects.bump()
-        statistics.connected.store(true, ordering: .relaxed)
-        frameHandlerContext = try? channel.pipeline.syncOperations.context(handlerType: FrameHandler.self)
-        testObserver?(.opened)
-        logger.info("connected", metadata: ["url": "\(config.endpoint.url)"])
-        if !config.subscribe.isEmpty { sendSubscribe(channel) }
-        scheduleStaleCheck()
-        scheduleAgeRotation()
     }
 
     func failedToOpen(_ reason: String, refusal: UpgradeRefusal) {
-        guard state != .stopped else { return }
-        channel?.close(promise: nil)
-        channel = nil
-        state = .waiting
+        let (link, retry) = machine.primaryFailed()
+        link?.close(promise: nil)
+        guard retry else { return }
         var delay = backoff.nextDelay()
         if let wait = backOffDemanded(by: refusal) { delay = max(delay, wait + Self.spread(wait)) }
         logger.warning(
@@ -229,33 +237,25 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     }
 
     func closed(_ closedChannel: any Channel) {
-        if closedChannel === replacement {
-            replacement = nil
-            if state == .open { rotationFailed(nil, reason: lastCloseReason.isEmpty ? "replacement closed" : lastCloseReason, refusal: nil) }
+        switch machine.closed(closedChannel) {
+        case .none, .retired:
             return
-        }
-        guard closedChannel === channel else { return }
-        if state == .open, replacementReady, let next = replacement {
+        case .stopFinished:
+            logger.info("disconnected (stopping)")
+            let promise = stopPromise
+            stopPromise = nil
+            promise?.succeed()
+        case .replacementClosed:
+            rotationFailed(nil, reason: lastCloseReason.isEmpty ? "replacement closed" : lastCloseReason, refusal: nil, alreadyOver: true)
+        case .promoted(let next):
             // The old link died while its replacement was already up: the replacement takes over.
             lastCloseReason = ""
             promote(next, closingOld: nil)
-            return
-        }
-        channel = nil
-        frameHandlerContext = nil
-        staleCheck?.cancel()
-        abandonRotation()
-        let wasOpen = state == .open
-        if wasOpen {
+        case .disconnected(let abandoned):
+            staleCheck?.cancel()
+            endRotation(closing: abandoned)
             statistics.connected.store(false, ordering: .releasing)
             statistics.disconnects.bump()
-        }
-        if state == .stopped {
-            logger.info("disconnected (stopping)")
-            stopPromise = nil
-            return
-        }
-        if wasOpen {
             let lived = Double(WallClock.monotonicNanos() - openedAt) / 1e9
             // A connection that delivered for a while earns a fresh backoff.
             if lived > 10 { backoff.reset() }
@@ -267,38 +267,37 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
                     "after": "\(HumanDuration.formatForLog(delay))",
                 ])
             lastCloseReason = ""
-            state = .waiting
             schedule(after: delay)
         }
     }
 
     func schedule(after delay: Duration) {
         retry?.cancel()
-        state = state == .stopped ? .stopped : .waiting
+        guard machine.beginWaiting() else { return }
         retry = eventLoop.scheduleTask(in: .nanoseconds(delay.nanoseconds)) { [self] in
-            if state == .waiting { connect() }
+            if case .waiting = machine.state { connect() }
         }
     }
 
     // MARK: SessionEvents
 
     func serverClosed(_ channel: any Channel, code: UInt16?, reason: String) {
-        guard channel === self.channel else { return }
+        guard channel === machine.current else { return }
         lastCloseReason = "server closed with \(code.map(String.init) ?? "no code")\(reason.isEmpty ? "" : " (\(reason))")"
     }
 
     func failed(_ channel: any Channel, _ error: any Error) {
-        guard channel === self.channel else { return }
+        guard channel === machine.current else { return }
         lastCloseReason = "\(error)"
     }
 
     func firstFrame(_ channel: any Channel) {
-        guard channel === replacement, state == .open else { return }
-        promote(channel, closingOld: self.channel)
+        guard let (next, old) = machine.replacementDelivered(channel) else { return }
+        promote(next, closingOld: old)
     }
 
     func serverShutdown(_ channel: any Channel) {
-        guard channel === self.channel else { return }
+        guard channel === machine.current else { return }
         logger.notice("the exchange announced a server shutdown; rotating now")
         rotationTimer?.cancel()
         rotationTimer = eventLoop.scheduleTask(in: .milliseconds(Int64.random(in: 0...100))) { [self] in
@@ -307,20 +306,11 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     }
 
     func skippedFrame(_ channel: any Channel, kind: String, payload: ByteBuffer) {
-        let now = WallClock.monotonicNanos()
-        guard now - skipLoggedAt > 5_000_000_000 else {
-            skipsSuppressed += 1
-            return
-        }
-        skipLoggedAt = now
-        let head = payload.getBytes(at: payload.readerIndex, length: min(32, payload.readableBytes)) ?? []
-        logger.warning(
-            "skipped a frame that cannot be market data",
+        skipLog.log(
+            logger, .warning, "skipped a frame that cannot be market data",
             metadata: [
                 "kind": "\(kind)", "bytes": "\(payload.readableBytes)",
-                "head": "\(head.map { String($0, radix: 16) }.joined(separator: " "))",
-                "suppressed": "\(skipsSuppressed)",
+                "head": "\((payload.getBytes(at: payload.readerIndex, length: min(32, payload.readableBytes)) ?? []).map { String($0, radix: 16) }.joined(separator: " "))",
             ])
-        skipsSuppressed = 0
     }
 }

@@ -99,7 +99,7 @@ public struct SegmentTally: Sendable {
         if let keyRange, lastStream >= 0, bytes[keyRange].elementsEqual(lastKey) {
             return lastStream
         }
-        let name = CaptureMerger.streamName(frame, rule: rule, bytes: bytes)
+        let name = StreamName.of(frame, rule: rule, in: bytes)
         let s: Int
         if let existing = index[name] {
             s = existing

@@ -38,17 +38,11 @@ public final class ConnectionStatistics: Sendable {
     /// Times the stream watchdog found a stream silent here while other connections delivered
     /// it, and asked the session to replace this connection.
     public let staleStreamEvents = Atomic<Int>(0)
-    /// The watchdog's pending request to replace this connection (make-before-break), with its
-    /// reason; the session takes it on its next staleness check.
-    let replacementRequest = Mutex<String?>(nil)
     // Written by the session's event loop through ClientPinger.
     /// Round-trip time of the last answered client ping, ns (0 before the first pong).
     public let pingRoundTripNanos = Atomic<Int>(0)
     /// Pongs answering our pings.
     public let pongs = Atomic<Int>(0)
-    /// Setting, not a counter: how often ``ClientPinger`` pings, ns (0: never). Set by the
-    /// engine from `[telemetry] ping_interval` before the session starts.
-    public let pingIntervalNanos = Atomic<Int>(0)
 
     public init(index: Int) { self.index = index }
 
