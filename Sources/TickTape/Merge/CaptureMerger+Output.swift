@@ -22,7 +22,12 @@ extension CaptureMerger {
 
     /// A late copy (``SequenceDecision/late(first:)``): counted, and with `late_policy` other
     /// than `"drop"`, put in its place while the lines around it are still in memory.
-    func late(_ bytes: UnsafeRawBufferPointer, receivedAt: Int64, stream: StreamSequencer, id: Int64, first: Bool) {
+    /// `coveredIDs`: the ids the copy stands for in a gap (a depth diff's update ids `pu+1...u`
+    /// or `U...u`; otherwise just `id`).
+    func late(
+        _ bytes: UnsafeRawBufferPointer, receivedAt: Int64, stream: StreamSequencer, id: Int64, first: Bool,
+        coveredIDs: ClosedRange<Int64>
+    ) {
         count(stream) { $0.lateCopies += 1 }
         lastLateAt = WallClock.monotonicNanos()
         guard first, latePolicy != .drop else { return }
@@ -38,6 +43,10 @@ extension CaptureMerger {
                 }
             }
             placed = result == .placed
+        }
+        if placed || latePolicy == .emit, !stream.pendingGaps.isEmpty {
+            // In the capture after all: not part of a gap still waiting to be written.
+            stream.pendingGaps.fill(coveredIDs, receivedAt: receivedAt)
         }
         if placed {
             count(stream) { $0.latePlaced += 1 }

@@ -66,6 +66,8 @@ public final class CaptureMerger: @unchecked Sendable {
     @exclusivity(unchecked) var pendingMerge: [String: StreamMergeCounts] = [:]
     /// Counts the times every connection of the capture was down at once (see ``checkOutage()``).
     @exclusivity(unchecked) private var outageEpoch = 0
+    /// Streams with ``StreamSequencer/pendingGaps`` not yet in the ledger.
+    @exclusivity(unchecked) private var gapsPending: [StreamSequencer] = []
     private var inOutage = false
     private var everConnected = false
     /// Per connection: receive stamp of its last frame, and the `links` count its frames were
@@ -218,7 +220,10 @@ public final class CaptureMerger: @unchecked Sendable {
             case .late(let first):
                 stats.lateCopies.bump()
                 if first { statistics.lateMessages.bump() }
-                late(bytes, receivedAt: frame.receivedAt, stream: stream, id: id, first: first)
+                let low = scanned.previousUpdateID.map { $0 &+ 1 } ?? scanned.firstUpdateID ?? id
+                late(
+                    bytes, receivedAt: frame.receivedAt, stream: stream, id: id, first: first,
+                    coveredIDs: min(low, id)...id)
             }
             telemetry?.record(
                 scanned, id: id, receivedAt: frame.receivedAt, connection: stats.index, decision: decision, stream: stream)
@@ -266,6 +271,7 @@ public final class CaptureMerger: @unchecked Sendable {
         if output.lines > 0, now - output.startedAt >= flushIntervalNanos {
             rollOver(minimumFree: 0, keepTail: true, now: now)
         }
+        if !gapsPending.isEmpty { writeSettledGaps() }
         if now >= nextPublishAt {
             nextPublishAt = now + 1_000_000_000
             holeWait.rollIfDue(now: now)
@@ -280,6 +286,7 @@ public final class CaptureMerger: @unchecked Sendable {
         if output.lines > 0 {
             if let b = output.split(keeping: 0, into: nil, update: advanceWritten) { handOver(b) }
         }
+        writeSettledGaps(all: true)
         if dropSpan.isOpen { closeDropSpan() }
         publishMergeFigures()
         telemetry?.finish()
@@ -312,21 +319,44 @@ public final class CaptureMerger: @unchecked Sendable {
         writer.record(gap: record)
     }
 
+    /// A `sequence` gap: the rule proves `gap` was never received. It goes to the ledger once
+    /// no late copy can be placed inside it any more (``PendingGaps``).
     func recordGap(_ gap: ClosedRange<Int64>, stream: StreamSequencer) {
-        statistics.gaps.bump()
-        statistics.missingIDs.bump(gap.count)
         let up = connections.reduce(0) { $0 + ($1.connected.load(ordering: .relaxed) ? 1 : 0) }
-        let record = GapRecord(
-            stream: stream.name, firstMissing: gap.lowerBound, lastMissing: gap.upperBound,
-            detectedAt: WallClock.realtimeNanos(), cause: "sequence", connectionsUp: up)
         logger.warning(
             "sequence gap",
             metadata: [
                 "capture": "\(name)", "stream": "\(stream.name)",
                 "missing": "\(gap.lowerBound)...\(gap.upperBound)", "connections_up": "\(up)",
             ])
-        writer.record(gap: record)
-        consumer?.gap(record)
+        hold(PendingGaps.Piece(ids: gap, cause: "sequence", connectionsUp: up), of: stream)
+    }
+
+    private func hold(_ piece: PendingGaps.Piece, of stream: StreamSequencer) {
+        if stream.pendingGaps.isEmpty { gapsPending.append(stream) }
+        stream.pendingGaps.add(piece)
+        // Nothing is ever placed under `drop`: the gap is final now.
+        if latePolicy == .drop { writeSettledGaps(of: stream, all: true) }
+    }
+
+    /// Writes every pending gap no late copy can reach any more (`all`: every one, at stop).
+    func writeSettledGaps(all: Bool = false) {
+        gapsPending.removeAll { stream in
+            writeSettledGaps(of: stream, all: all)
+            return stream.pendingGaps.isEmpty
+        }
+    }
+
+    private func writeSettledGaps(of stream: StreamSequencer, all: Bool) {
+        for piece in stream.pendingGaps.takeSettled(writtenThrough: stream.writtenThrough, all: all) {
+            statistics.gaps.bump()
+            if stream.rule.detectsGaps { statistics.missingIDs.bump(piece.ids.count) }
+            let record = GapRecord(
+                stream: stream.name, firstMissing: piece.ids.lowerBound, lastMissing: piece.ids.upperBound,
+                detectedAt: WallClock.realtimeNanos(), cause: piece.cause, connectionsUp: piece.connectionsUp,
+                firstDroppedAt: piece.afterReceivedAt, lastDroppedAt: piece.beforeReceivedAt)
+            writeGap(record)
+        }
     }
 
     /// Per frame: detects the first frame of a connection's new link and asks whether anyone
@@ -386,18 +416,14 @@ public final class CaptureMerger: @unchecked Sendable {
     /// strictly between the last line before and the first line after
     /// (`first_missing...last_missing`; `-1` for content-deduplicated streams, which have no
     /// ids), and those two lines' receive stamps as exclusive time bounds
-    /// (`first_dropped_ns`/`last_dropped_ns`).
+    /// (`first_dropped_ns`/`last_dropped_ns`). For id-ordered streams it waits in
+    /// ``PendingGaps``: a connection that comes back later may still deliver messages from
+    /// inside the gap, which are placed and cut out of it.
     func recordOutageGap(stream: StreamSequencer, previous: Int64?, next: Int64, receivedAt: Int64) {
         guard let previous else { return }
         let ordered = stream.rule != .content
         if ordered && next <= previous &+ 1 { return }
-        statistics.gaps.bump()
-        if ordered && stream.rule.detectsGaps { statistics.missingIDs.bump(Int(next - previous - 1)) }
         let up = connections.reduce(0) { $0 + ($1.connected.load(ordering: .relaxed) ? 1 : 0) }
-        let record = GapRecord(
-            stream: stream.name, firstMissing: ordered ? previous + 1 : -1, lastMissing: ordered ? next - 1 : -1,
-            detectedAt: WallClock.realtimeNanos(), cause: "disconnect", connectionsUp: up,
-            firstDroppedAt: stream.lastEmittedReceivedAt, lastDroppedAt: receivedAt)
         logger.warning(
             "gap while every connection was down",
             metadata: [
@@ -405,6 +431,23 @@ public final class CaptureMerger: @unchecked Sendable {
                 "between": "\(previous)...\(next)",
                 "seconds": "\(Double(receivedAt - stream.lastEmittedReceivedAt) / 1e9)",
             ])
+        guard ordered else {
+            statistics.gaps.bump()
+            writeGap(
+                GapRecord(
+                    stream: stream.name, firstMissing: -1, lastMissing: -1, detectedAt: WallClock.realtimeNanos(),
+                    cause: "disconnect", connectionsUp: up, firstDroppedAt: stream.lastEmittedReceivedAt,
+                    lastDroppedAt: receivedAt))
+            return
+        }
+        hold(
+            PendingGaps.Piece(
+                ids: (previous + 1)...(next - 1), cause: "disconnect", connectionsUp: up,
+                afterReceivedAt: stream.lastEmittedReceivedAt, beforeReceivedAt: receivedAt),
+            of: stream)
+    }
+
+    private func writeGap(_ record: GapRecord) {
         writer.record(gap: record)
         consumer?.gap(record)
     }

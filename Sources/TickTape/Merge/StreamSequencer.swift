@@ -62,6 +62,8 @@ public final class StreamSequencer {
     /// The capture's outage epoch when this stream last emitted; a different epoch at the next
     /// emit means every connection was down in between (a `disconnect` gap).
     @exclusivity(unchecked) var outageEpoch = 0
+    /// Gaps of this stream not yet in the ledger: a late copy may still be placed inside them.
+    @exclusivity(unchecked) var pendingGaps = PendingGaps()
     /// Receive stamp of the last emitted copy, the lower bound of a disconnect gap.
     @exclusivity(unchecked) var lastEmittedReceivedAt: Int64 = 0
     /// Receive stamp of this stream's newest copy on each connection (by connection index),
