@@ -43,7 +43,13 @@ import TickTapeSimulator
         try await engine.start()
         let capture = engine.captures[0]
         let sentAll = await eventually(timeout: .seconds(30)) { simulator.messageCount >= total }
-        try await Task.sleep(for: .milliseconds(300))  // the slowest profile's delay, with margin
+        // Every copy the simulator wrote has reached its session (loopback loses nothing).
+        let receivedAll = await eventually(timeout: .seconds(10)) {
+            capture.sessions.allSatisfy {
+                $0.statistics.framesReceived.load(ordering: .relaxed) >= simulator.sentMessages(connection: $0.index).count
+            }
+        }
+        #expect(receivedAll)
         await engine.stop()
         try await simulator.stop()
         #expect(sentAll)
