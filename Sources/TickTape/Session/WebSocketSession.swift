@@ -28,7 +28,8 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     let tls: NIOSSLContext?
     let budget: ConnectAttemptBudget
     let rotationGate: RotationGate
-    var logger: Logger
+    /// Queued, written by the log thread: a busy journal must never stall this capture loop.
+    let logger: DeferredLogger
     let userAgent: String
 
     typealias Role = SessionStateMachine.Role
@@ -91,7 +92,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
         var logger = logger
         logger[metadataKey: "capture"] = "\(capture.name)"
         logger[metadataKey: "connection"] = "\(index)"
-        self.logger = logger
+        self.logger = DeferredLogger(logger)
         self.backoff = ReconnectBackoff(initial: capture.backoffInitial, maximum: capture.backoffMax)
         self.userAgent = "ticktape/\(TickTapeVersion.current) conn/\(index)"
     }

@@ -40,4 +40,15 @@ public struct RateLimitedLog: Sendable {
         if suppressed > 0 { m["suppressed"] = "\(suppressed)" }
         logger.log(level: level, message(), metadata: m)
     }
+
+    /// The same for a ``DeferredLogger`` (threads that must not block on the journal).
+    mutating func log(
+        _ logger: DeferredLogger, _ level: Logger.Level, _ message: @autoclosure () -> Logger.Message,
+        metadata: @autoclosure () -> Logger.Metadata = [:], now: Int64 = WallClock.monotonicNanos()
+    ) {
+        guard let suppressed = admit(now: now) else { return }
+        var m = metadata()
+        if suppressed > 0 { m["suppressed"] = "\(suppressed)" }
+        logger.log(level, message(), metadata: m)
+    }
 }
