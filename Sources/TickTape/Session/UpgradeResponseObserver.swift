@@ -11,14 +11,16 @@ final class UpgradeResponseObserver: ChannelInboundHandler, RemovableChannelHand
     typealias InboundIn = HTTPClientResponsePart
     typealias InboundOut = HTTPClientResponsePart
 
-    let refusal: UpgradeRefusal
+    /// Shared with the link's completion, which runs later on the same loop.
+    let refusal: NIOLoopBoundBox<UpgradeRefusal>
 
-    init(refusal: UpgradeRefusal) { self.refusal = refusal }
+    init(refusal: NIOLoopBoundBox<UpgradeRefusal>) { self.refusal = refusal }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head(let head) = Self.unwrapInboundIn(data) {
-            refusal.status = Int(head.status.code)
-            refusal.retryAfter = head.headers.first(name: "Retry-After").flatMap(UpgradeRefusal.parseRetryAfter)
+            refusal.value = UpgradeRefusal(
+                status: Int(head.status.code),
+                retryAfter: head.headers.first(name: "Retry-After").flatMap(UpgradeRefusal.parseRetryAfter))
             context.fireChannelRead(data)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             return
@@ -27,8 +29,8 @@ final class UpgradeResponseObserver: ChannelInboundHandler, RemovableChannelHand
     }
 }
 
-/// What ``UpgradeResponseObserver`` saw; confined to the connection's event loop.
-final class UpgradeRefusal: @unchecked Sendable {
+/// What ``UpgradeResponseObserver`` saw of the server's answer (nothing: no answer yet).
+struct UpgradeRefusal: Sendable {
     var status: Int?
     var retryAfter: Duration?
 

@@ -12,7 +12,7 @@ extension WebSocketSession {
     func openLink(_ role: Role) {
         let endpoint = config.endpoint
         let stamp = ReadStamp()
-        let refusal = UpgradeRefusal()
+        let refusal = NIOLoopBoundBox(UpgradeRefusal(), eventLoop: eventLoop)
         let sessionRing = ring
         let stats = statistics
         let pingInterval = self.pingInterval
@@ -23,7 +23,8 @@ extension WebSocketSession {
         let connectTimeout = TimeAmount.nanoseconds(config.connectTimeout.nanoseconds)
         let host = endpoint.host
         let isIPLiteral = host.contains(":") || host.split(separator: ".").allSatisfy { Int($0) != nil }
-        let created = LinkBox()
+        // The channel the bootstrap created, for the completion that only sees a result.
+        let created = NIOLoopBoundBox<(any Channel)?>(nil, eventLoop: eventLoop)
         let future: EventLoopFuture<EventLoopFuture<Bool>> = eventLoop.makeFutureWithTask {
             let bootstrap = ClientBootstrap(group: loop)
                 .connectTimeout(connectTimeout)
@@ -58,7 +59,7 @@ extension WebSocketSession {
                             upgraders: [upgrader],
                             notUpgradingCompletionHandler: { $0.eventLoop.makeSucceededFuture(false) }))
                     pipelineConfig.leftOverBytesStrategy = .forwardBytes
-                    created.channel = channel
+                    created.value = channel
                     self.linkCreated(channel, role: role)
                     let upgraded = try sync.configureUpgradableHTTPClientPipeline(configuration: pipelineConfig)
                     let upgradeHandler = try sync.handler(type: NIOTypedHTTPClientUpgradeHandler<Bool>.self)
@@ -70,26 +71,26 @@ extension WebSocketSession {
         // The bootstrap's timeout covers TCP only; TLS and the upgrade must finish in time too,
         // or a server that accepts and then says nothing would hold the slot forever.
         let handshakeDeadline = eventLoop.scheduleTask(in: connectTimeout) {
-            created.channel?.close(promise: nil)
+            created.value?.close(promise: nil)
         }
         future.flatMap { $0 }.hop(to: eventLoop).whenComplete { [self] result in
             handshakeDeadline.cancel()
-            if let gate = testCompletionGate?(created.channel) {
-                gate.hop(to: eventLoop).whenComplete { [self] _ in linkCompleted(result, role: role, created: created, refusal: refusal) }
+            if let gate = testCompletionGate?(created.value) {
+                gate.hop(to: eventLoop).whenComplete { [self] _ in linkCompleted(result, role: role, created: created.value, refusal: refusal.value) }
             } else {
-                linkCompleted(result, role: role, created: created, refusal: refusal)
+                linkCompleted(result, role: role, created: created.value, refusal: refusal.value)
             }
         }
     }
 
     /// Handles the end of a link's connect and upgrade: on our loop, once per link.
-    private func linkCompleted(_ result: Result<Bool, any Error>, role: Role, created: LinkBox, refusal: UpgradeRefusal) {
+    private func linkCompleted(_ result: Result<Bool, any Error>, role: Role, created: (any Channel)?, refusal: UpgradeRefusal) {
         let reason: String
         switch result {
         case .success(true):
             switch role {
             case .primary: opened()
-            case .replacement: replacementOpened(created.channel)
+            case .replacement: replacementOpened(created)
             }
             return
         case .success(false):
@@ -99,7 +100,7 @@ extension WebSocketSession {
         }
         switch role {
         case .primary: failedToOpen(reason, refusal: refusal)
-        case .replacement: rotationFailed(created.channel, reason: reason, refusal: refusal)
+        case .replacement: rotationFailed(created, reason: reason, refusal: refusal)
         }
     }
 
@@ -134,9 +135,4 @@ extension WebSocketSession {
         let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)
         channel.writeAndFlush(frame, promise: nil)
     }
-}
-
-/// The channel a link's bootstrap created, for the completion that only sees a result.
-private final class LinkBox: @unchecked Sendable {
-    var channel: (any Channel)?
 }
