@@ -248,6 +248,12 @@ public final class ExchangeSimulator: Sendable {
         return book.lastUpdateID == updateID ? book.depth(limit: limit) : nil
     }
 
+    /// Starts the schedule's clock now, without waiting for a WebSocket client: for tests that only fetch REST
+    /// snapshots but want the books to move.
+    public func startClock() {
+        self.core.startClock()
+    }
+
     /// Makes the next book update of `symbol` (every symbol when `nil`) change the book without being
     /// published on any stream: a chain break that every connection sees, so a client must resync. Logged in
     /// ``chainBreaks``.

@@ -110,6 +110,13 @@ final class SimulatorCore: Sendable {
         }
     }
 
+    /// Starts the schedule clock now if no session has started it.
+    func startClock() {
+        self.state.withLock { state in
+            if state.clock == nil { state.clock = .now() }
+        }
+    }
+
     /// Removes a session from the registry (its log stays).
     func closeSession(_ id: Int) {
         _ = self.state.withLock { $0.sessions.removeValue(forKey: id) }
