@@ -24,6 +24,10 @@ public enum ConnectionFault: Sendable, Equatable {
     /// Stop sending one stream while it stays subscribed (LIST still names it), as when the
     /// exchange silently loses a subscription: only a per-stream watchdog can notice.
     case muteStream(String)
+    /// Do not send the next `count` messages this session would send: a hole on this connection alone, which
+    /// the other connections fill (a chain break only if no other connection is up; for a break every
+    /// connection sees, see ``ExchangeSimulator/breakChain(symbol:)``).
+    case skip(count: Int)
 }
 
 /// The kinds of bad frame ``ConnectionFault/garbage(_:)`` sends.

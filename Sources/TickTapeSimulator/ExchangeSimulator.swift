@@ -125,7 +125,8 @@ public final class ExchangeSimulator: Sendable {
             upgraders: [BinanceWebSocketUpgrader(core: core, refusal: refusal)],
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NotFoundResponder(refusal: refusal))
+                    try channel.pipeline.syncOperations.addHandlers(
+                        RestResponder(core: core), NotFoundResponder(refusal: refusal))
                 }
             }
         )
@@ -232,6 +233,56 @@ public final class ExchangeSimulator: Sendable {
         _ = try await self.bind(port: port)
     }
 
+    // MARK: - Order books and REST
+
+    /// The true book of `symbol` (lowercase) right after the update whose `u` is `updateID`, rebuilt from the
+    /// seed independently of the live feed (a fresh book stepped forward), with the best `limit` levels per
+    /// side (all when `nil`). `nil` when the source has no such symbol or no update ends at that id (the
+    /// initial book's id counts). Costs one replay of the symbol's updates so far.
+    public func trueBook(symbol: String, atUpdateID updateID: UInt64, limit: Int? = nil) -> SimulatedDepth? {
+        guard let feed = self.core.schedule.depth, let index = feed.configuration.symbols.firstIndex(of: symbol) else {
+            return nil
+        }
+        var book = feed.initialBook(symbol: index)
+        while book.lastUpdateID < updateID { _ = book.step() }
+        return book.lastUpdateID == updateID ? book.depth(limit: limit) : nil
+    }
+
+    /// Starts the schedule's clock now, without waiting for a WebSocket client: for tests that only fetch REST
+    /// snapshots but want the books to move.
+    public func startClock() {
+        self.core.startClock()
+    }
+
+    /// Makes the next book update of `symbol` (every symbol when `nil`) change the book without being
+    /// published on any stream: a chain break that every connection sees, so a client must resync. Logged in
+    /// ``chainBreaks``.
+    public func breakChain(symbol: String? = nil) {
+        guard let feed = self.core.schedule.depth else { return }
+        if let symbol {
+            guard let index = feed.configuration.symbols.firstIndex(of: symbol) else { return }
+            feed.breakChain(symbol: index)
+        } else {
+            feed.breakChain(symbol: nil)
+        }
+    }
+
+    /// Every unpublished update so far (configured ``SyntheticDepthBook/chainBreaks`` and ``breakChain(symbol:)``),
+    /// in order.
+    public var chainBreaks: [ChainBreak] {
+        self.core.schedule.depth?.chainBreaks ?? []
+    }
+
+    /// What the REST depth endpoint of `market` has served so far.
+    public func restStatistics(_ market: SimulatedMarket) -> RestStatistics {
+        self.core.rest.statistics(market)
+    }
+
+    /// Applies `fault` to the next `count` REST depth requests (any market), in arrival order.
+    public func failRestRequests(_ fault: RestFault, count: Int = 1) {
+        self.core.rest.enqueue(fault, count: count)
+    }
+
     /// Runs a fault script: its fixed steps, and random faults until stopped.
     private func run(_ script: FaultScript) async {
         let start = ContinuousClock.now
@@ -272,6 +323,10 @@ public final class ExchangeSimulator: Sendable {
             try? self.failHandshakes(fault, connection: connection)
         case .refuse(let duration):
             try? await self.refuseConnections(for: duration)
+        case .breakChain(let symbol):
+            self.breakChain(symbol: symbol)
+        case .rest(let fault):
+            self.failRestRequests(fault)
         }
     }
 

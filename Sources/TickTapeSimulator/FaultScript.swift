@@ -23,6 +23,11 @@ public struct FaultScript: Sendable, Equatable {
         case handshake(HandshakeFault)
         /// Close the listener for this long, so connection attempts are refused.
         case refuse(Duration)
+        /// Skip the next update of this symbol's book (every symbol's when `nil`) on every connection: a break
+        /// of the update-id chain (``ExchangeSimulator/breakChain(symbol:)``); the step's connection is ignored.
+        case breakChain(symbol: String?)
+        /// Apply this fault to the next REST depth request; the step's connection is ignored.
+        case rest(RestFault)
     }
 
     /// Random faults: one every `meanInterval` on average (exponential gaps), on a random connection among

@@ -7,6 +7,8 @@ import NIOCore
 final class MessageSchedule: Sendable {
     private let synthetic: SyntheticBookTickerEncoder?
     private let recording: RecordingSource?
+    /// The synthetic order books and their depth events, for a ``MessageSource/syntheticDepth(_:)`` source.
+    let depth: SyntheticDepthFeed?
     /// Synthetic: nanoseconds between messages.
     private let nanosPerMessage: Double
     /// Recording: factor dividing recorded gaps; `nil` replays as fast as possible.
@@ -25,6 +27,7 @@ final class MessageSchedule: Sendable {
             let encoder = SyntheticBookTickerEncoder(configuration: configuration, seed: seed)
             self.synthetic = encoder
             self.recording = nil
+            self.depth = nil
             self.nanosPerMessage = 1e9 / configuration.rate
             self.divisor = nil
             self.count = configuration.count.map { max(0, $0) }
@@ -33,6 +36,7 @@ final class MessageSchedule: Sendable {
             let recording = try RecordingSource(path: path)
             self.synthetic = nil
             self.recording = recording
+            self.depth = nil
             self.nanosPerMessage = 0
             switch pace {
             case .original: self.divisor = 1
@@ -41,6 +45,15 @@ final class MessageSchedule: Sendable {
             }
             self.count = recording.count
             self.streamNames = recording.streamNames
+        case .syntheticDepth(let configuration):
+            let feed = try SyntheticDepthFeed(configuration: configuration, seed: seed)
+            self.synthetic = nil
+            self.recording = nil
+            self.depth = feed
+            self.nanosPerMessage = 0
+            self.divisor = nil
+            self.count = nil
+            self.streamNames = feed.streamNames
         }
     }
 
@@ -57,6 +70,7 @@ final class MessageSchedule: Sendable {
             let offset = recording.offsetNanos[index]
             return divisor == 1 ? offset : Int64(Double(offset) / divisor)
         }
+        if let depth = self.depth { return depth.dueOffset(index) }
         return Int64(Double(index) * self.nanosPerMessage)
     }
 
@@ -71,6 +85,7 @@ final class MessageSchedule: Sendable {
             }
             return low
         }
+        if let depth = self.depth { return depth.firstIndex(dueAfter: offset) }
         guard offset >= 0 else { return 0 }
         var index = Int((Double(offset) / self.nanosPerMessage).rounded(.down))
         while self.dueOffset(index) <= offset { index += 1 }
@@ -80,6 +95,7 @@ final class MessageSchedule: Sendable {
 
     /// The sequence id (`u`) of synthetic message `index`; `nil` for a recording (its ids are in the frames).
     func syntheticUpdateID(_ index: Int) -> UInt64? {
+        if let depth = self.depth { return depth.message(index).lastID }
         guard let synthetic = self.synthetic else { return nil }
         let symbols = synthetic.symbols.count
         return synthetic.updateID(symbolIndex: index % symbols, ordinal: UInt64(index / symbols))
@@ -91,6 +107,7 @@ final class MessageSchedule: Sendable {
         if let recording = self.recording {
             return recording.streamID[index]
         }
+        if let depth = self.depth { return depth.streamID(index) }
         return index % self.streamNames.count
     }
 
@@ -106,6 +123,8 @@ final class MessageSchedule: Sendable {
         } else if let synthetic = self.synthetic {
             let millis = UInt64(max(0, wallClockBaseNanos &+ self.dueOffset(index)) / 1_000_000)
             synthetic.writeFrame(index: index, eventTimeMillis: millis, combined: combined, into: &buffer)
+        } else if let depth = self.depth {
+            depth.writeFrame(index, combined: combined, wallClockBaseNanos: wallClockBaseNanos, into: &buffer)
         }
     }
 

@@ -44,6 +44,8 @@ public struct SimulatorConfiguration: Sendable {
     public var connectionLifetime: Duration?
     /// Faults injected at set or random times once the simulator has started.
     public var faults = FaultScript()
+    /// Weight budgets of the REST depth endpoints (`/fapi/v1/depth`, `/api/v3/depth`).
+    public var rest = RestLimits()
 
     /// Creates a configuration serving `source` with all other settings at their defaults.
     public init(source: MessageSource) {

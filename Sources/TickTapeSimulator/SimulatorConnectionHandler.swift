@@ -63,6 +63,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
     private var extraDelayNanos: Int64 = 0
     private var duplicatesLeft = 0
     private var reordersLeft = 0
+    private var skipsLeft = 0
     private var heldBack: Int?
 
     init(core: SimulatorCore, route: BinanceRoute, requestedIndex: Int?) {
@@ -160,6 +161,8 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
             self.reordersLeft += max(0, count)
         case .muteStream(let name):
             self.subscriptions.mute(name)
+        case .skip(let count):
+            self.skipsLeft += max(0, count)
         case .serverShutdown(let closeAfter):
             guard !self.closing else { return }
             let millis = ScheduleClock.unixNanos() / 1_000_000
@@ -361,6 +364,10 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
             let index = self.cursor
             self.cursor += 1
             guard subscribed[self.schedule.streamID(index)], !sampler.drops(index) else {
+                continue
+            }
+            if self.skipsLeft > 0 {
+                self.skipsLeft -= 1
                 continue
             }
             let sendAt = max(self.lastSendAt, due + sampler.delayNanos(index) + self.extraDelayNanos)

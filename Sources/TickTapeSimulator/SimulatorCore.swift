@@ -41,12 +41,15 @@ final class SimulatorCore: Sendable {
     let schedule: MessageSchedule
     /// Earliest send time per message, when ``SimulatorConfiguration/recordsFirstSendTimes`` is on.
     let firstSends: FirstSendLog?
+    /// The REST depth endpoints' weight accounting and faults.
+    let rest: RestDepthService
     private let state = Mutex(State())
     private let produced = Atomic<Int>(0)
 
     init(configuration: SimulatorConfiguration, schedule: MessageSchedule) {
         self.configuration = configuration
         self.schedule = schedule
+        self.rest = RestDepthService(limits: configuration.rest, depth: schedule.depth)
         if configuration.recordsFirstSendTimes {
             // A minute of a synthetic feed up front, so the arrays rarely grow (and copy) under the lock.
             var reserve = 0
@@ -104,6 +107,13 @@ final class SimulatorCore: Sendable {
                 log: log,
                 firstIndex: firstIndex
             )
+        }
+    }
+
+    /// Starts the schedule clock now if no session has started it.
+    func startClock() {
+        self.state.withLock { state in
+            if state.clock == nil { state.clock = .now() }
         }
     }
 

@@ -18,8 +18,13 @@ struct Simulate: AsyncParsableCommand {
             (connection K is the one ticktape numbers K; DELAY a duration, or MIN-MAX for uniform jitter).
             Faults take the form K:AT:KIND, K a connection index or "all", AT the time after start, KIND one of
             reset, close=CODE, stall, stall-no-pong, slow=DELAY, garbage=\(GarbageFrame.allCases.map(\.rawValue).joined(separator: "|")),
-            duplicate=N, reorder=N, shutdown=CLOSE_AFTER, mute=STREAM, http=STATUS[:RETRY_AFTER_S], tls-wrong-cert, refuse=DURATION;
-            e.g. --fault 1:30s:stall --fault all:2m:shutdown=1s --fault 2:45s:http=429:10.
+            duplicate=N, reorder=N, shutdown=CLOSE_AFTER, mute=STREAM, http=STATUS[:RETRY_AFTER_S], tls-wrong-cert, refuse=DURATION,
+            skip=N (a hole on that connection only), and for --depth-rate books break-chain[=SYMBOL] (every connection
+            misses one update: a real chain break), rest-delay=DURATION, rest-status=STATUS, rest-malformed (the next
+            REST snapshot); e.g. --fault 1:30s:stall --fault all:2m:shutdown=1s --fault 2:45s:http=429:10.
+            With --depth-rate the simulator serves synthetic order books: <symbol>@depth, @depth@500ms, @depth@100ms and
+            @depth@0ms (spot: @depth, @depth@100ms) with Binance's update-id rules, and REST snapshots at
+            /fapi/v1/depth or /api/v3/depth on the same port, with X-MBX-USED-WEIGHT-1M, 429 and 418.
             """)
 
     @Option(help: "Address to listen on (loopback only unless you mean it).")
@@ -36,6 +41,21 @@ struct Simulate: AsyncParsableCommand {
 
     @Option(help: "Synthetic bookTicker messages per second (when no recording is given).")
     var rate: Double = 1000
+
+    @Option(help: "Serve synthetic order books changing this many times per second (all symbols together) instead of bookTicker.")
+    var depthRate: Double?
+
+    @Option(help: "Market rules for --depth-rate: usdm or spot.")
+    var market = "usdm"
+
+    @Option(help: "With --depth-rate: skip one update of every symbol on every connection at this time after start (a chain break); repeatable.")
+    var bookBreakAt: [String] = []
+
+    @Option(help: "REST request weight allowed per window on the served market (default Binance's: 2400 USD-M, 6000 spot).")
+    var restWeightLimit: Int?
+
+    @Option(help: "Length of the REST weight window (default 1m).")
+    var restWindow = "1m"
 
     @Option(help: "Symbols for synthetic data, comma-separated.")
     var symbols = "btcusdt"
@@ -95,6 +115,15 @@ struct Simulate: AsyncParsableCommand {
                 p = .scaled(k)
             }
             source = .recording(path: recording, pace: p)
+        } else if let depthRate {
+            guard let simulated = SimulatedMarket(rawValue: market) else { throw ValidationError("--market must be usdm or spot") }
+            let breaks = try bookBreakAt.map { text in
+                guard let at = try? HumanDuration.parse(text) else { throw ValidationError("--book-break-at: expected a duration like 30s") }
+                return at
+            }
+            source = .syntheticDepth(
+                SyntheticDepthBook(
+                    market: simulated, symbols: symbols.split(separator: ",").map(String.init), rate: depthRate, chainBreaks: breaks))
         } else {
             source = .synthetic(SyntheticBookTicker(symbols: symbols.split(separator: ",").map(String.init), rate: rate))
         }
@@ -111,6 +140,15 @@ struct Simulate: AsyncParsableCommand {
             config.recordsFirstSendTimes = true
         }
         config.faults = FaultScript(steps: try fault.map(Self.parseFault))
+        guard let window = try? HumanDuration.parse(restWindow), window > .zero else {
+            throw ValidationError("--rest-window: expected a duration like 1m")
+        }
+        config.rest.window = window
+        if let restWeightLimit {
+            guard restWeightLimit > 0 else { throw ValidationError("--rest-weight-limit must be positive") }
+            config.rest.usdmWeightLimit = restWeightLimit
+            config.rest.spotWeightLimit = restWeightLimit
+        }
         if let randomFaults {
             guard let mean = try? HumanDuration.parse(randomFaults), mean > .zero else {
                 throw ValidationError("--random-faults: expected a duration like 30s")
@@ -218,6 +256,15 @@ struct Simulate: AsyncParsableCommand {
             action = .handshake(.status(code: status, retryAfter: values.count == 2 ? values[1] : nil))
         case "tls-wrong-cert": action = .handshake(.wrongCertificate)
         case "refuse": action = .refuse(try duration())
+        case "skip": action = .live(.skip(count: try count()))
+        case "break-chain": action = .breakChain(symbol: argument)
+        case "rest-delay": action = .rest(.delay(try duration()))
+        case "rest-status":
+            guard let argument, let status = Int(argument), (400...599).contains(status) else {
+                throw fail("rest-status needs =STATUS, e.g. rest-status=503")
+            }
+            action = .rest(.status(code: status, retryAfter: nil))
+        case "rest-malformed": action = .rest(.malformedBody)
         default: throw fail("unknown fault kind \(kindParts[0])")
         }
         return FaultScript.Step(at: at, connection: connection, action: action)

@@ -44,6 +44,8 @@ public struct CaptureConfig: Sendable, Equatable {
     /// `max_connection_age_jitter`: each connection rotates up to this much earlier, drawn anew
     /// per connection, so the N connections never rotate together (default `"10m"`).
     public var maxConnectionAgeJitter: Duration
+    /// `books`, `market`, `snapshot_limit`, `book_checkpoint_interval`, `rest_url`: the capture's order books.
+    public var books: CaptureBooksConfig
 
     /// Builds a capture in code (tests, tools); defaults are those of the file format.
     public init(
@@ -60,7 +62,8 @@ public struct CaptureConfig: Sendable, Equatable {
         backoffMax: Duration = .seconds(30),
         caFile: String? = nil,
         maxConnectionAge: Duration = .seconds(23 * 3600 + 30 * 60),
-        maxConnectionAgeJitter: Duration = .seconds(600)
+        maxConnectionAgeJitter: Duration = .seconds(600),
+        books: CaptureBooksConfig? = nil
     ) {
         self.name = name
         self.endpoint = endpoint
@@ -76,13 +79,14 @@ public struct CaptureConfig: Sendable, Equatable {
         self.caFile = caFile
         self.maxConnectionAge = maxConnectionAge
         self.maxConnectionAgeJitter = maxConnectionAgeJitter
+        self.books = books ?? CaptureBooksConfig(streams: endpoint.streams + subscribe, route: endpoint.route)
     }
 
     static let keys = [
         "name", "url", "connections", "subscribe", "late_policy", "hole_wait", "stale_after", "stream_stale_after",
         "connect_timeout",
         "backoff_initial", "backoff_max", "ca_file", "max_connection_age", "max_connection_age_jitter",
-    ]
+    ] + CaptureBooksConfig.keys
     static let connectionsRange = 1...64
     static let staleAfterRange = Duration.milliseconds(100)...Duration.seconds(3600)
     static let streamStaleAfterRange = Duration.seconds(1)...Duration.seconds(24 * 3600)
@@ -225,5 +229,6 @@ public struct CaptureConfig: Sendable, Equatable {
             }
             caFile = path
         }
+        books = try CaptureBooksConfig(reading: reader, streams: endpoint.streams + subscribe, route: endpoint.route)
     }
 }

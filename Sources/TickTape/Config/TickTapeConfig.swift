@@ -28,6 +28,8 @@ public struct TickTapeConfig: Sendable, Equatable {
     public var daemon: DaemonConfig
     /// `[telemetry]`: latency histograms, metrics endpoint, summaries, alarms.
     public var telemetry: TelemetryConfig
+    /// `[books]`: the REST weight budget all captures' books share.
+    public var books: BooksConfig
     /// `[[capture]]`: at least one, with unique names.
     public var captures: [CaptureConfig]
 
@@ -39,8 +41,10 @@ public struct TickTapeConfig: Sendable, Equatable {
         storage: StorageConfig = StorageConfig(),
         daemon: DaemonConfig = DaemonConfig(),
         telemetry: TelemetryConfig = TelemetryConfig(),
+        books: BooksConfig = BooksConfig(),
         captures: [CaptureConfig]
     ) {
+        self.books = books
         self.daemon = daemon
         self.telemetry = telemetry
         self.dataDirectory = dataDirectory
@@ -50,7 +54,7 @@ public struct TickTapeConfig: Sendable, Equatable {
         self.captures = captures
     }
 
-    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "telemetry", "capture"]
+    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "telemetry", "books", "capture"]
     /// Configuration files are small; anything larger is not one.
     static let maximumFileSize = 1 << 20
 
@@ -85,6 +89,10 @@ public struct TickTapeConfig: Sendable, Equatable {
         if let telemetryReader = try reader.subtable("telemetry", context: "[telemetry]: ", location: "in [telemetry]") {
             telemetry = try TelemetryConfig(reading: telemetryReader)
         }
+        var books = BooksConfig()
+        if let booksReader = try reader.subtable("books", context: "[books]: ", location: "in [books]") {
+            books = try BooksConfig(reading: booksReader)
+        }
         let captures = try readCaptures(reader)
 
         guard let (dataDirectory, dataDirectoryValue) = try reader.string(
@@ -110,7 +118,7 @@ public struct TickTapeConfig: Sendable, Equatable {
         }
         return TickTapeConfig(
             dataDirectory: dataDirectory, logLevel: logLevel, engine: engine, storage: storage, daemon: daemon,
-            telemetry: telemetry, captures: captures)
+            telemetry: telemetry, books: books, captures: captures)
     }
 
     /// The `[[capture]]` tables, or nil if there are none.

@@ -18,6 +18,7 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
         #expect(config.engine == EngineConfig())
         #expect(config.storage == StorageConfig())
         #expect(config.telemetry == TelemetryConfig())
+        #expect(config.books == BooksConfig())
         #expect(config.captures.count == 1)
         let capture = try #require(config.captures.first)
         #expect(capture.name == "btcusdt-book")
@@ -26,6 +27,8 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
         #expect(capture.endpoint.combined)
         #expect(capture.endpoint.streams == ["btcusdt@bookTicker"])
         #expect(capture.connections == 4)
+        #expect(!capture.books.enabled && capture.books.snapshotLimit == 1000 && capture.books.checkpointInterval == nil)
+        #expect(capture.books.restEndpoint.url == "https://fapi.binance.com")
         #expect(
             config.describe()
                 == "OK: 1 capture(s): btcusdt-book → wss://fstream.binance.com/public/stream?streams=btcusdt@bookTicker ×4 connections; data_dir /var/lib/ticktape"
@@ -49,7 +52,7 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
                 uncommented.append(String(line))
             }
         }
-        #expect(count == 38)
+        #expect(count == 45)
         let config = try TickTapeConfig.parse(uncommented.joined(separator: "\n"), file: "uncommented.toml")
         let original = try TickTapeConfig.parse(text, file: "ticktape.toml")
         #expect(config == original)
@@ -58,7 +61,7 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
     @Test func defaultFileDocumentsEveryKey() throws {
         let text = try readDefaultFile()
         for key in TickTapeConfig.keys + EngineConfig.keys + StorageConfig.keys + DaemonConfig.keys + TelemetryConfig.keys
-            + CaptureConfig.keys
+            + BooksConfig.keys + CaptureConfig.keys
         where !["engine", "storage", "daemon", "telemetry", "capture"].contains(key) {
             #expect(text.contains("\(key) = "), "etc/ticktape.toml does not document \(key)")
         }

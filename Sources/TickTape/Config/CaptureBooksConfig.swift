@@ -1,0 +1,81 @@
+/// A capture's order-book settings: whether books are kept for its diff-depth streams, where and how large
+/// their REST snapshots are, and how often a checkpoint snapshot is recorded.
+public struct CaptureBooksConfig: Sendable, Equatable {
+    /// `books`: keep a local book per diff-depth stream. Default: on exactly when the capture carries a
+    /// diff-depth stream (`@depth`, `@depth@100ms`, …), since only those need the snapshot procedure; a
+    /// capture of bookTicker or trades costs nothing.
+    public var enabled: Bool
+    /// `market`: whose REST rules apply, `"usdm"` or `"spot"`; from the host for Binance URLs, `"usdm"` for
+    /// other hosts (a simulator) unless given.
+    package var market: RestMarket
+    /// `snapshot_limit`: levels per REST snapshot (default 1000: weight 20 on USD-M, 50 on spot).
+    public var snapshotLimit: Int
+    /// `book_checkpoint_interval`: record a checkpoint snapshot of every book this often, so a replay can
+    /// seek; `nil` (`"never"`, the default) records only the snapshots a book was built from.
+    public var checkpointInterval: Duration?
+    /// `rest_url`: where snapshots come from (default `https://fapi.binance.com` or `https://api.binance.com`
+    /// by market; `http://` only for loopback test servers).
+    package var restEndpoint: RestEndpoint
+
+    static let keys = ["books", "market", "snapshot_limit", "book_checkpoint_interval", "rest_url"]
+    static let checkpointRange = Duration.seconds(1)...Duration.seconds(24 * 3600)
+
+    /// The defaults for a capture with these streams on this route.
+    package init(streams: [String], route: BinanceRoute, market: RestMarket? = nil) {
+        let market = market ?? (route == .spot ? .spot : .usdm)
+        self.enabled = streams.contains(where: Self.isDiffDepth)
+        self.market = market
+        self.snapshotLimit = market.defaultSnapshotLimit
+        self.checkpointInterval = nil
+        self.restEndpoint = try! RestEndpoint.parse(market.defaultBaseURL)
+    }
+
+    /// Whether `stream` is a diff-depth stream (`btcusdt@depth`, `btcusdt@depth@100ms`), not a partial one
+    /// (`@depth20`), which carries whole snapshots and needs no REST.
+    package static func isDiffDepth(_ stream: String) -> Bool {
+        guard let range = stream.firstRange(of: "@depth") else { return false }
+        let rest = stream[range.upperBound...]
+        return rest.isEmpty || rest.hasPrefix("@")
+    }
+
+    /// Reads the book keys of one `[[capture]]`.
+    init(reading reader: ConfigTableReader, streams: [String], route: BinanceRoute) throws(ConfigError) {
+        var market: RestMarket?
+        if let value = reader.value("market") {
+            guard case .string(let text) = value.kind, let chosen = RestMarket(rawValue: text) else {
+                throw reader.invalid("market", value, expected: "\"usdm\" or \"spot\"")
+            }
+            let implied: RestMarket? = route == .spot ? .spot : route == .other ? nil : .usdm
+            if let implied, implied != chosen {
+                throw reader.fail("market is \"\(chosen.rawValue)\" but the url is a \(implied.rawValue) host; leave market out for Binance hosts", line: value.line)
+            }
+            market = chosen
+        }
+        self.init(streams: streams, route: route, market: market)
+        let hasDepth = streams.contains { $0.contains("@depth") }
+        if let enabled = try reader.boolean("books") {
+            if enabled && !hasDepth {
+                throw reader.fail("books = true but the capture has no depth stream (@depth, @depth@100ms, …) to build a book from", line: reader.value("books")?.line)
+            }
+            self.enabled = enabled
+        }
+        if let value = reader.value("snapshot_limit") {
+            guard case .integer(let limit) = value.kind, self.market.snapshotWeight(limit: limit) != nil else {
+                throw reader.invalid("snapshot_limit", value, expected: "\(self.market.acceptedLimits) on \(self.market.rawValue)")
+            }
+            self.snapshotLimit = limit
+        }
+        if let interval = try reader.duration(
+            "book_checkpoint_interval", in: Self.checkpointRange, example: .seconds(3600), allowNever: true)
+        {
+            self.checkpointInterval = interval
+        }
+        if let (url, value) = try reader.string("rest_url", expected: "a URL like \"https://fapi.binance.com\"") {
+            do {
+                self.restEndpoint = try RestEndpoint.parse(url)
+            } catch {
+                throw reader.fail("rest_url: \(error.message)", line: value.line)
+            }
+        }
+    }
+}
