@@ -15,6 +15,8 @@ import Glibc
 /// placement and hand-over (`+Output`).
 /// Its hot fields are `@exclusivity(unchecked)`: that single owner is the guarantee, and the
 /// runtime checks cost about 8 % of the per-copy time (perf, hot-path microbenchmarks).
+///
+/// `@unchecked Sendable`: the merger thread owns every mutable field; other threads reach only `statistics` (atomics) and `settings` (a `Mutex`).
 public final class CaptureMerger: @unchecked Sendable {
     public let name: String
     @exclusivity(unchecked) private(set) var rings: [SPSCRing<InboundFrame>]

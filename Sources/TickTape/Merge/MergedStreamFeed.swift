@@ -9,6 +9,8 @@ import Synchronization
 /// so the reader keeps the table without a lock. A full ring drops the record and counts it;
 /// the next record that fits says how many were lost before it (``RecordRing/Record/lostBefore``),
 /// so a book can resync instead of silently applying a broken chain.
+///
+/// `@unchecked Sendable`: the stream table and loss count are the merger thread's (the ring's only producer); `dropped` is atomic.
 public final class MergedStreamFeed: MergedStreamConsumer, @unchecked Sendable {
     /// What a record is.
     public enum Kind: UInt8, Sendable {

@@ -10,6 +10,8 @@ import Synchronization
 /// One thread for all captures keeps the hot path free of locks: each ``CaptureMerger`` is
 /// touched only here. Captures are added and removed through a small command mailbox that the
 /// loop checks between batches, which is how a reload changes the set of captures live.
+///
+/// `@unchecked Sendable`: its loop state is the merger thread's own; other threads only post to the `Mutex` mailbox.
 public final class Merger: @unchecked Sendable {
     /// How the loop waits when every ring is empty.
     public let idle: MergerIdleStrategy

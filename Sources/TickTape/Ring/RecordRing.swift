@@ -14,6 +14,8 @@ import Synchronization
 /// `lostBefore`) and its
 /// payload, padded to 8 bytes. A record never wraps: when the space left before the end is too
 /// small, the producer writes a skip marker there and starts at the beginning.
+///
+/// `@unchecked Sendable`: one producer and one consumer, each touching only its own line; bytes are published by release/acquire on `tail`/`head`.
 public final class RecordRing: @unchecked Sendable {
     /// What the consumer sees of one record; `payload` is valid only during the callback.
     public struct Record {

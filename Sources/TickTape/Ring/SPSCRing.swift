@@ -9,6 +9,8 @@ import Synchronization
 ///
 /// `head` and `tail` grow monotonically; each side caches the other's index so the shared
 /// cache lines are touched only when the cached view says the ring looks full or empty.
+///
+/// `@unchecked Sendable`: one producer and one consumer, each touching only its own line; slots are published by release/acquire on `tail`/`head`.
 public final class SPSCRing<Element>: @unchecked Sendable {
     @usableFromInline let mask: Int
     @usableFromInline let slots: UnsafeMutablePointer<Element?>

@@ -36,6 +36,8 @@ final class ReadStampHandler: ChannelInboundHandler, RemovableChannelHandler {
 }
 
 /// The last read time of one channel; confined to that channel's event loop.
+///
+/// `@unchecked Sendable`: written and read on the channel's loop only, once per read and per frame: the hot path, where `NIOLoopBoundBox`'s check per access is not free.
 final class ReadStamp: @unchecked Sendable {
     var nanos: Int64 = 0
 }

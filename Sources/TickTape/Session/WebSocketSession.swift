@@ -13,6 +13,8 @@ import NIOWebSocket
 /// has exactly one producer across reconnects and rotations because every channel the session
 /// opens is bootstrapped on that same loop: during a make-before-break rotation the old and
 /// the new channel both push from this one thread.
+///
+/// `@unchecked Sendable`: every mutable field is confined to ``eventLoop`` (entry points hop onto it); `NIOLoopBound` per field would add a check to each access of the loop's own state.
 public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     public let capture: String
     public let index: Int

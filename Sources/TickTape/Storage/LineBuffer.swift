@@ -3,6 +3,8 @@
 /// Buffers cycle between the merger and the segment writer through two rings, so the steady
 /// state allocates nothing. A buffer only ever holds whole lines: rotation and crash recovery
 /// can cut between buffers without tearing a line.
+///
+/// `@unchecked Sendable`: a buffer has one owner at a time (merger, then writer), handed over through an SPSC ring.
 public final class LineBuffer: @unchecked Sendable {
     public let capacity: Int
     let base: UnsafeMutableRawPointer

@@ -12,6 +12,8 @@ import Glibc
 /// `DIR/<capture>.writes` at ``SegmentWriter/finish()``: one text line `<cumulative lines> <CLOCK_REALTIME ns>`
 /// per buffer, the stamp taken just before the buffer's first `write(2)` call. The file appears atomically
 /// (written as `.tmp`, then renamed), so a reader can wait for it.
+///
+/// `@unchecked Sendable`: written by the writer thread only; read after ``SegmentWriter/finish()`` joined it.
 public final class WriteTimeLog: @unchecked Sendable {
     /// The environment variable that arms the log.
     public static let environmentVariable = "TICKTAPE_BENCH_WRITE_LOG"

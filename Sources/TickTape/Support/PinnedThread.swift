@@ -8,6 +8,8 @@ import Synchronization
 ///
 /// The merger and the segment writers are long-lived loops that must not share a cooperative
 /// pool with anything else, so they get their own pthreads.
+///
+/// `@unchecked Sendable`: `thread` is set before the thread runs and read by `join()` only.
 final class PinnedThread: @unchecked Sendable {
     private var thread = pthread_t()
     private let body: () -> Void

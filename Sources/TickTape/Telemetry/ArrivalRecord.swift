@@ -14,6 +14,8 @@ struct ArrivalRecord {
 }
 
 /// A preallocated block of ``ArrivalRecord``s travelling between the merger and the writer.
+///
+/// `@unchecked Sendable`: one owner at a time (merger, then sidecar writer), handed over through an SPSC ring.
 final class ArrivalChunk: @unchecked Sendable {
     static let capacity = 8192
     let records: UnsafeMutablePointer<ArrivalRecord>

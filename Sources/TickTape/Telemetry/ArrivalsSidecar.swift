@@ -15,6 +15,8 @@ import Synchronization
 /// records are dropped and counted rather than slowing the merger. Lines are written when
 /// every connection has delivered the message or 2 s after its first arrival. Connections
 /// added by a reload beyond the count at start are not in the file until the next start.
+///
+/// `@unchecked Sendable`: the merger side and the writer side share only the rings and `Mutex`es.
 package final class ArrivalsSidecar: @unchecked Sendable {
     static let maximumChunks = 64
     /// How long a message waits for its slower copies before its line is written.

@@ -5,6 +5,8 @@
 /// interval the window is swapped through a ``WindowExchange`` for the reporter to
 /// summarise. What the reporter keeps between windows lives in ``accumulator``, which only
 /// the reporter thread touches.
+///
+/// `@unchecked Sendable`: the active window is the merger thread's, the accumulator the reporter's; they meet only in ``WindowExchange``.
 public final class CaptureTelemetry: @unchecked Sendable {
     public let name: String
     /// Ring slots per connection, for the ring-depth alarm.

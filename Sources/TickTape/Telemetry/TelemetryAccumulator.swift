@@ -4,6 +4,8 @@
 /// Touched only by the reporter thread, so summarising, merging into the cumulative
 /// histograms and computing quantiles (the expensive part, a few hundred µs per capture) never
 /// runs on the merger.
+///
+/// `@unchecked Sendable`: touched by the reporter thread only.
 final class TelemetryAccumulator: @unchecked Sendable {
     let name: String
     let ringCapacity: Int

@@ -5,6 +5,8 @@
 /// one while the reporter summarises and resets the other. Neither is ever copied, so the
 /// swap costs two pointer moves and the merger never waits. The histograms live in manually
 /// allocated buffers that the merger reaches through raw pointers (see ``ConnectionFigures``).
+///
+/// `@unchecked Sendable`: one owner at a time (merger or reporter), handed over by ``WindowExchange``.
 final class TelemetryWindow: @unchecked Sendable {
     /// Merged stream (the winning copies).
     let merged: UnsafeMutablePointer<MergedFigures>

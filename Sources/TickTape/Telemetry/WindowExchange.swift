@@ -8,6 +8,8 @@ import Synchronization
 /// ownership to the reporter, which summarises, resets and passes it back. If the reporter is
 /// late the merger simply keeps recording into the active window (the window grows longer:
 /// its real start and end are recorded), so the hot path never blocks.
+///
+/// `@unchecked Sendable`: the slot changes hands through one atomic; each window has one owner at a time.
 final class WindowExchange: @unchecked Sendable {
     private let reporterOwns = Atomic<Bool>(false)
     /// Touched only by the side that owns it according to `reporterOwns`.
