@@ -52,7 +52,7 @@ package struct FixedDecimal: Hashable, Sendable, CustomStringConvertible {
         while i < count {
             let c = p[i]
             if c == UInt8(ascii: ".") {
-                guard scale < 0 else { return nil }
+                guard scale < 0, digits > 0 else { return nil }
                 scale = 0
             } else {
                 let d = c &- UInt8(ascii: "0")
