@@ -114,8 +114,13 @@ package struct OrderBook: Sendable {
 
     /// Up to `limit` levels of a side, best first.
     package func levels(bid: Bool, limit: Int = .max) -> [PriceLevel] {
-        let n = min(limit, bid ? bids.count : asks.count)
-        return (0..<n).map { top(bid: bid, $0)! }
+        guard let ps = priceScale, let qs = quantityScale else { return [] }
+        var out: [PriceLevel] = []
+        out.reserveCapacity(min(limit, bid ? bids.count : asks.count))
+        (bid ? bids : asks).forEachFromTop(limit: limit) { p, q in
+            out.append(PriceLevel(price: FixedDecimal(mantissa: p, scale: ps), quantity: FixedDecimal(mantissa: q, scale: qs)))
+        }
+        return out
     }
 
     /// Appends `{"lastUpdateId":N,"bids":[["p","q"],…],"asks":[…]}`, Binance's depth shape,
@@ -132,13 +137,14 @@ package struct OrderBook: Sendable {
 
     private func writeSide(_ side: BookSide, limit: Int, into out: inout [UInt8]) {
         guard let ps = priceScale, let qs = quantityScale else { return }
-        for d in 0..<min(limit, side.count) {
-            let l = side.level(fromTop: d)
-            if d > 0 { out.append(UInt8(ascii: ",")) }
+        var first = true
+        side.forEachFromTop(limit: limit) { p, q in
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
             out.append(contentsOf: #"[""#.utf8)
-            FixedDecimal.write(mantissa: l.price, scale: ps, into: &out)
+            FixedDecimal.write(mantissa: p, scale: ps, into: &out)
             out.append(contentsOf: #"",""#.utf8)
-            FixedDecimal.write(mantissa: l.quantity, scale: qs, into: &out)
+            FixedDecimal.write(mantissa: q, scale: qs, into: &out)
             out.append(contentsOf: #""]"#.utf8)
         }
     }
