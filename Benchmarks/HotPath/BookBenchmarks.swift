@@ -94,7 +94,7 @@ func monotonicNanos() -> Int {
 
 /// The recording's snapshot and diffs, parsed once; the book they are applied to.
 final class BookReplay: @unchecked Sendable {
-    nonisolated(unsafe) static let shared = BookReplay()
+    static let shared = BookReplay()
 
     var book = OrderBook()
     var scratch = DepthDiff()
