@@ -25,6 +25,7 @@ let benchmarks: @Sendable () -> Void = {
     registerMergerBenchmarks()
     registerWriteBenchmarks()
     registerCombinedBenchmarks()
+    registerBookBenchmarks()
 }
 
 /// Messages per benchmark iteration; must equal `BenchmarkScalingFactor.kilo`.
