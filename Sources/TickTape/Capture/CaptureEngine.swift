@@ -17,6 +17,10 @@ public final class CaptureEngine: Sendable {
     public let budget: ConnectAttemptBudget
     /// Latency histograms, metrics endpoint, summaries and alarms (nil when `[telemetry] enabled = false`).
     public let telemetry: TelemetryService?
+    /// Live order books and latest ticks (nil when no capture keeps books).
+    package let books: BookService?
+    /// The REST snapshots' event loop: never a capture loop.
+    private let restGroup: MultiThreadedEventLoopGroup?
     private let logger: Logger
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
     private let state: Mutex<State>
@@ -56,6 +60,17 @@ public final class CaptureEngine: Sendable {
         self.merger = Merger(idle: config.engine.mergerIdle)
         self.budget = ConnectAttemptBudget(limit: config.engine.connectBudget, window: config.engine.connectBudgetWindow)
         self.telemetry = config.telemetry.enabled ? TelemetryService(config: config.telemetry, logger: logger) : nil
+        if config.captures.contains(where: BookService.keepsBooks) {
+            let restGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            self.restGroup = restGroup
+            let symbols = config.captures.flatMap { $0.endpoint.streams + $0.subscribe }
+                .map { String($0.prefix { $0 != "@" }) }.filter { !$0.hasPrefix("!") }
+            self.books = try BookService(
+                config: config, symbols: Array(Set(symbols)).sorted(), eventLoop: restGroup.next(), logger: logger)
+        } else {
+            self.restGroup = nil
+            self.books = nil
+        }
         self.state = Mutex(State(config: config))
     }
 
@@ -92,6 +107,7 @@ public final class CaptureEngine: Sendable {
                 "captures": "\(config.captures.map(\.name))",
             ])
         merger.start(cpu: plan.mergerCPU)
+        books?.start()
         telemetry?.start()
         for capture in prepared { launch(capture) }
     }
@@ -108,12 +124,14 @@ public final class CaptureEngine: Sendable {
                 group.addTask { try? await session.stop().get() }
             }
         }
+        books?.stop()
         logger.info("stopping: draining rings")
         merger.stop()
         logger.info("stopping: flushing files")
         for capture in captures { capture.writer.finish() }
         await telemetry?.stop()
         try? await group.shutdownGracefully()
+        try? await restGroup?.shutdownGracefully()
         DeferredLogDrainer.shared.drainAll()
         logger.info("stopped")
     }
@@ -235,6 +253,14 @@ public final class CaptureEngine: Sendable {
             name: c.name, rings: [], connections: [], writer: writer, latePolicy: c.latePolicy,
             holeWait: c.holeWait, flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder,
             streamWatch: .init(c))
+        if let books, c.books.enabled {
+            let feed = BookService.makeFeed()
+            merge.consumer = feed
+            books.add(c, feed: feed, merger: merge, writer: writer)
+        } else if c.books.enabled {
+            logger.warning(
+                "books for a capture added by a reload start with the next restart", metadata: ["capture": "\(c.name)"])
+        }
         let capture = Capture(config: c, sessions: [], merger: merge, writer: writer, tls: tls)
         return PreparedCapture(capture: capture, connections: c.connections)
     }
@@ -279,6 +305,7 @@ public final class CaptureEngine: Sendable {
     private func stopCapture(_ capture: Capture) async {
         guard state.withLock({ $0.claimStop(of: capture) }) else { return }
         for session in capture.sessions { try? await session.stop().get() }
+        books?.remove(capture: capture.config.name)
         await merger.remove(capture.merger)
         if let recorder = capture.merger.telemetry { telemetry?.unregister(recorder) }
         capture.writer.finish()

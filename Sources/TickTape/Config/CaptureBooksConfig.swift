@@ -14,20 +14,26 @@ public struct CaptureBooksConfig: Sendable, Equatable {
     /// seek; `nil` (`"never"`, the default) records only the snapshots a book was built from.
     public var checkpointInterval: Duration?
     /// `rest_url`: where snapshots come from (default `https://fapi.binance.com` or `https://api.binance.com`
-    /// by market; `http://` only for loopback test servers).
+    /// by market for Binance URLs; for other hosts the stream's own host and port, `https` when the stream
+    /// is `wss` (a simulator serves both); `http://` only for loopback test servers).
     package var restEndpoint: RestEndpoint
 
     static let keys = ["books", "market", "snapshot_limit", "book_checkpoint_interval", "rest_url"]
     static let checkpointRange = Duration.seconds(1)...Duration.seconds(24 * 3600)
 
     /// The defaults for a capture with these streams on this route.
-    package init(streams: [String], route: BinanceRoute, market: RestMarket? = nil) {
+    package init(streams: [String], endpoint: StreamEndpoint, market: RestMarket? = nil) {
+        let route = endpoint.route
         let market = market ?? (route == .spot ? .spot : .usdm)
         self.enabled = streams.contains(where: Self.isDiffDepth)
         self.market = market
         self.snapshotLimit = market.defaultSnapshotLimit
         self.checkpointInterval = nil
-        self.restEndpoint = try! RestEndpoint.parse(market.defaultBaseURL)
+        // A host that is not Binance's (a simulator, a relay) answers REST itself: never reach
+        // out to Binance on its behalf.
+        let own = "\(endpoint.useTLS ? "https" : "http")://\(endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host):\(endpoint.port)"
+        self.restEndpoint =
+            (route == .other ? (try? RestEndpoint.parse(own)) : nil) ?? (try! RestEndpoint.parse(market.defaultBaseURL))
     }
 
     /// Whether `stream` is a diff-depth stream (`btcusdt@depth`, `btcusdt@depth@100ms`), not a partial one
@@ -39,7 +45,8 @@ public struct CaptureBooksConfig: Sendable, Equatable {
     }
 
     /// Reads the book keys of one `[[capture]]`.
-    init(reading reader: ConfigTableReader, streams: [String], route: BinanceRoute) throws(ConfigError) {
+    init(reading reader: ConfigTableReader, streams: [String], endpoint: StreamEndpoint) throws(ConfigError) {
+        let route = endpoint.route
         var market: RestMarket?
         if let value = reader.value("market") {
             guard case .string(let text) = value.kind, let chosen = RestMarket(rawValue: text) else {
@@ -51,7 +58,7 @@ public struct CaptureBooksConfig: Sendable, Equatable {
             }
             market = chosen
         }
-        self.init(streams: streams, route: route, market: market)
+        self.init(streams: streams, endpoint: endpoint, market: market)
         let hasDepth = streams.contains { $0.contains("@depth") }
         if let enabled = try reader.boolean("books") {
             if enabled && !hasDepth {

@@ -79,7 +79,7 @@ public struct CaptureConfig: Sendable, Equatable {
         self.caFile = caFile
         self.maxConnectionAge = maxConnectionAge
         self.maxConnectionAgeJitter = maxConnectionAgeJitter
-        self.books = books ?? CaptureBooksConfig(streams: endpoint.streams + subscribe, route: endpoint.route)
+        self.books = books ?? CaptureBooksConfig(streams: endpoint.streams + subscribe, endpoint: endpoint)
     }
 
     static let keys = [
@@ -229,6 +229,6 @@ public struct CaptureConfig: Sendable, Equatable {
             }
             caFile = path
         }
-        books = try CaptureBooksConfig(reading: reader, streams: endpoint.streams + subscribe, route: endpoint.route)
+        books = try CaptureBooksConfig(reading: reader, streams: endpoint.streams + subscribe, endpoint: endpoint)
     }
 }

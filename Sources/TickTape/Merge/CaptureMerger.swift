@@ -30,6 +30,8 @@ public final class CaptureMerger: @unchecked Sendable {
     /// Never blocks the merger thread on a busy journal.
     let logger: DeferredLogger
     private let settings: Mutex<Settings>
+    /// Lines other threads ask to have written (``inject(line:receivedAt:)``), taken between batches.
+    let injected = Mutex<[(line: [UInt8], receivedAt: Int64)]>([])
 
     struct Settings {
         var latePolicy: LatePolicy
@@ -274,6 +276,7 @@ public final class CaptureMerger: @unchecked Sendable {
             rollOver(minimumFree: 0, keepTail: true, now: now)
         }
         if !gapsPending.isEmpty { writeSettledGaps() }
+        writeInjected()
         if now >= nextPublishAt {
             nextPublishAt = now + 1_000_000_000
             holeWait.rollIfDue(now: now)
@@ -285,6 +288,7 @@ public final class CaptureMerger: @unchecked Sendable {
     /// Releases every held copy (their holes become gaps) and hands over whatever is buffered (at stop).
     package func flushNow() {
         releaseAllHolds()
+        writeInjected()
         if output.lines > 0 {
             if let b = output.split(keeping: 0, into: nil, update: advanceWritten) { handOver(b) }
         }
