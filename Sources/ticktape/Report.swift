@@ -46,7 +46,7 @@ struct Report: ParsableCommand {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             p.arguments = ["rsvg-convert", "-o", pngPath, destination]
             try p.run()
-            p.waitUntilExit()
+            p.waitUntilExit()  // a synchronous command on the main thread, not the cooperative pool
             guard p.terminationStatus == 0 else {
                 printError("rsvg-convert failed (is librsvg2-bin installed?)")
                 throw ExitCode.failure
