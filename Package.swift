@@ -54,6 +54,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What only the `ticktape` CLI uses (reports, the segment verifier): kept out of the daemon binary.
+        .target(
+            name: "TickTapeTools",
+            dependencies: ["TickTape"]
+        ),
         .target(
             name: "TickTapeDaemon",
             dependencies: [
@@ -78,6 +83,7 @@ let package = Package(
             name: "ticktape",
             dependencies: [
                 "TickTape",
+                "TickTapeTools",
                 "TickTapeSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,7 +97,7 @@ let package = Package(
         .testTarget(
             name: "TickTapeTests",
             dependencies: [
-                "TickTape", "TickTapeSimulator", "TickTapeDaemon", "ticktape",
+                "TickTape", "TickTapeSimulator", "TickTapeDaemon", "TickTapeTools", "ticktape",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TickTape
+import TickTapeTools
 
 /// `ticktape report`: turns an arrivals file (or a capture file) into an SVG chart of latency
 /// distributions per connection, for a person to look at.

@@ -3,6 +3,7 @@ import Testing
 import TickTapeSimulator
 
 @testable import TickTape
+@testable import TickTapeTools
 
 /// Telemetry measured end to end: the real engine racing three connections against the
 /// simulator, where connection 0 has no extra delay, connection 2 has 500 µs and
