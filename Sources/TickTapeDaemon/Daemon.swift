@@ -1,13 +1,16 @@
 import Logging
+import ServiceLifecycle
 import Synchronization
 import TickTape
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The daemon around the engine: systemd readiness, status, liveness-gated watchdog,
-/// SIGHUP reload and SIGTERM drain.
+/// The daemon around the engine: one `ServiceGroup` running the metrics endpoint, telemetry,
+/// the engine and the supervision (systemd readiness, status, liveness-gated watchdog, SIGHUP
+/// reload, SIGTERM/SIGINT drain) in a defined start and shutdown order (``services(signals:started:)``).
 ///
 /// Everything here is supervision; the data path lives in ``CaptureEngine``.
 public final class Daemon: Sendable {
@@ -16,6 +19,7 @@ public final class Daemon: Sendable {
     private let notifier: SystemdNotifier
     private let logLevel: LogLevelControl
     private let logger: Logger
+    private let faults: FaultSwitches?
     private let state: Mutex<State>
 
     private struct State {
@@ -28,41 +32,90 @@ public final class Daemon: Sendable {
     }
 
     /// Builds the engine from an already validated configuration (nothing runs yet).
-    public init(config: TickTapeConfig, configPath: String, logLevel: LogLevelControl, logger: Logger) throws {
+    /// `faults` arms test-only fault switches (``FaultSwitches/fromEnvironment(logger:)``).
+    public init(
+        config: TickTapeConfig, configPath: String, logLevel: LogLevelControl, logger: Logger,
+        faults: FaultSwitches? = nil
+    ) throws {
         self.configPath = configPath
         self.logLevel = logLevel
         self.logger = logger
         self.notifier = SystemdNotifier()
-        self.engine = try CaptureEngine(config: config, logger: logger)
+        self.faults = faults
+        self.engine = try CaptureEngine(config: config, logger: logger, faults: faults)
         self.state = Mutex(State(config: config))
     }
 
-    /// Runs until SIGTERM/SIGINT; returns after a clean drain. Pass the process's
-    /// ``SignalStream`` if it was created earlier (it should be: a signal that arrives before
-    /// the handlers exist would kill the process instead of draining it).
-    public func run(signals: SignalStream? = nil) async throws {
+    /// Runs until SIGTERM/SIGINT; returns after a clean drain. Pass the process's signal
+    /// sequence if it was created earlier (it should be: a signal that arrives before the
+    /// handlers exist would kill the process instead of draining it).
+    public func run(signals: UnixSignalsSequence? = nil) async throws {
         let started = ContinuousClock.now
-        let signals = signals ?? SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
-        try await engine.start()
+        let signals = if let signals { signals } else { await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup) }
+        let group = ServiceGroup(configuration: services(signals: signals, started: started))
+        try await group.run()
+    }
+
+    /// The daemon's services in start order; the group stops them in the reverse order, each
+    /// after the one behind it has returned:
+    ///
+    /// 1. the metrics endpoint (if `[telemetry] listen`): up first, down last, so a scrape sees
+    ///    the whole drain;
+    /// 2. telemetry's reporter: its last pass follows the drain;
+    /// 3. the capture engine, started once 1 and 2 are up; its shutdown seals every segment;
+    /// 4. the supervision (readiness, status, watchdog, signals): it returns on SIGTERM/SIGINT,
+    ///    which shuts the group down gracefully, and is the first to stop, so no watchdog ping
+    ///    or status line claims health during the drain.
+    ///
+    /// A future service (an HTTP server, a sink) is one more entry: before the engine if the
+    /// capture needs it up first and it must outlive the drain, after it if it consumes the
+    /// engine and must stop before it. The group has no signals of its own: `signals` exists
+    /// from the first line of `main` (the group's handlers would come too late), and one handler
+    /// per signal is all a process can have.
+    func services(signals: UnixSignalsSequence, started: ContinuousClock.Instant) -> ServiceGroupConfiguration {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var engineAfter: [StartupLatch] = []
+        if let telemetry = engine.telemetry {
+            if let listen = telemetry.config.listen {
+                let endpoint = MetricsEndpoint(listen: listen, logger: logger) { telemetry.renderMetrics() }
+                services.append(.init(service: endpoint, serviceName: "metrics-endpoint"))
+                engineAfter.append(endpoint.up)
+            }
+            services.append(.init(service: telemetry, serviceName: "telemetry"))
+            engineAfter.append(telemetry.started)
+        }
+        services.append(.init(service: StartsAfter(engineAfter, engine), serviceName: "capture-engine"))
+        services.append(
+            .init(
+                service: DaemonSupervision(daemon: self, signals: signals, started: started),
+                successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "supervision"))
+        return ServiceGroupConfiguration(services: services, logger: logger)
+    }
+
+    /// The supervision service's body: waits for the engine to start, then reports readiness,
+    /// status and watchdog pings and serves signals until a stop signal or the group's
+    /// shutdown.
+    func supervise(signals: UnixSignalsSequence, started: ContinuousClock.Instant) async {
+        await engine.started.wait()
+        if Task.isCancelled { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.reportReadiness(started: started) }
             group.addTask { await self.statusLoop() }
             if let timeout = notifier.watchdogTimeout {
                 group.addTask { await self.watchdogLoop(timeout: timeout) }
             }
-            if let trigger = getenv("TICKTAPE_TESTING_HANG_MERGER_TRIGGER").map({ String(cString: $0) }) {
-                logger.warning(
-                    "TEST FAULT SWITCH ARMED: the merger will hang when this file appears",
-                    metadata: ["trigger": "\(trigger)"])
-                group.addTask { await self.watchHangTrigger(path: trigger) }
+            if let faults, let trigger = faults.mergerHangTrigger {
+                group.addTask { await self.watchHangTrigger(path: trigger, faults: faults) }
             }
-            if let signal = await SignalLoop.serve(signals, reload: { await self.reload() }) {
+            let signal = await cancelWhenGracefulShutdown {
+                await SignalLoop.serve(signals.map(\.rawValue)) { await self.reload() }
+            }
+            if let signal {
                 logger.notice("shutting down", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
             }
             notifier.stopping()
             group.cancelAll()
         }
-        await engine.stop()
     }
 
     // MARK: Readiness
@@ -167,13 +220,14 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func watchHangTrigger(path: String) async {
+    /// Test-only (systemd's watchdog test): hangs the merger when `path` appears.
+    private func watchHangTrigger(path: String, faults: FaultSwitches) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(500))
             if access(path, F_OK) == 0 {
                 unlink(path)
                 logger.critical("TEST FAULT: hanging the merger on request", metadata: ["trigger": "\(path)"])
-                engine.merger.testingHang.store(true, ordering: .relaxed)
+                faults.hangMerger.store(true, ordering: .relaxed)
             }
         }
     }

@@ -13,7 +13,7 @@ import Glibc
 /// into that one. When the loop ends, a running reload is cancelled and not awaited.
 enum SignalLoop {
     /// Serves `signals` until a stop signal, which it returns (nil if the sequence ended).
-    static func serve<Signals: AsyncSequence & Sendable>(
+    static func serve<Signals: AsyncSequence>(
         _ signals: Signals, reload: @escaping @Sendable () async -> Void
     ) async -> Int32? where Signals.Element == Int32 {
         let reloads = ReloadRunner(reload: reload)

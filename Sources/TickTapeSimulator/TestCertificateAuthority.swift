@@ -48,7 +48,7 @@ public enum TestCertificateAuthority {
         } catch {
             throw SimulatorError.certificateGenerationFailed(command: "openssl " + arguments[0], status: -1)
         }
-        process.waitUntilExit()
+        process.waitUntilExit()  // test-only: a throw-away CA minted once per simulator, never in the daemon
         guard process.terminationStatus == 0 else {
             throw SimulatorError.certificateGenerationFailed(
                 command: "openssl " + arguments.prefix(2).joined(separator: " "),

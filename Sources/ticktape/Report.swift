@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TickTape
+import TickTapeTools
 
 /// `ticktape report`: turns an arrivals file (or a capture file) into an SVG chart of latency
 /// distributions per connection, for a person to look at.
@@ -46,7 +47,7 @@ struct Report: ParsableCommand {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             p.arguments = ["rsvg-convert", "-o", pngPath, destination]
             try p.run()
-            p.waitUntilExit()
+            p.waitUntilExit()  // a synchronous command on the main thread, not the cooperative pool
             guard p.terminationStatus == 0 else {
                 printError("rsvg-convert failed (is librsvg2-bin installed?)")
                 throw ExitCode.failure

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TickTape
+import TickTapeTools
 
 /// `ticktape stats`: what a set of segments holds, per capture and stream.
 struct Stats: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TickTape
+import TickTapeTools
 
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import TickTape
 import TickTapeDaemon
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,7 @@ struct TickTapeDaemonCommand: AsyncParsableCommand {
     func run() async throws {
         ProcessMemory.tune()
         // From here on SIGTERM/SIGINT/SIGHUP are events, never the default action.
-        let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         let loaded: TickTapeConfig
         do {
             loaded = try TickTapeConfig.load(path: config)
@@ -39,7 +40,9 @@ struct TickTapeDaemonCommand: AsyncParsableCommand {
         let logger = Logger(label: "ticktaped")
         let daemon: Daemon
         do {
-            daemon = try Daemon(config: loaded, configPath: config, logLevel: level, logger: logger)
+            daemon = try Daemon(
+                config: loaded, configPath: config, logLevel: level, logger: logger,
+                faults: FaultSwitches.fromEnvironment(logger: logger))
             try await daemon.run(signals: signals)
         } catch {
             logger.critical("cannot run", metadata: ["error": "\(error)"])

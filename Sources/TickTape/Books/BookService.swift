@@ -176,12 +176,12 @@ package final class BookService: @unchecked Sendable {
         thread = PinnedThread.start(name: "tt-books") { [self] in run() }
     }
 
-    /// Stops the book thread and the scheduler; returns once the thread has ended.
-    package func stop() {
+    /// Stops the book thread and the scheduler; returns once the thread has ended (suspending,
+    /// never blocking a thread of the cooperative pool).
+    package func stop() async {
         guard running.load(ordering: .acquiring), !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         scheduler.shutdown()
-        // A thread join, off the cooperative pool: the engine calls this from its stop path.
-        thread?.join()
+        await thread?.joined()
     }
 
     // MARK: Book thread

@@ -15,14 +15,20 @@ public final class CaptureEngine: Sendable {
     public let group: MultiThreadedEventLoopGroup
     public let merger: Merger
     public let budget: ConnectAttemptBudget
-    /// Latency histograms, metrics endpoint, summaries and alarms (nil when `[telemetry] enabled = false`).
+    /// Latency histograms, summaries and alarms (nil when `[telemetry] enabled = false`). The
+    /// engine registers its captures with it; starting and stopping it is its owner's business
+    /// (in the daemon, a service of the same `ServiceGroup`).
     public let telemetry: TelemetryService?
     /// Live order books and latest ticks (nil when no capture keeps books).
     package let books: BookService?
     /// The REST snapshots' event loop: never a capture loop.
     private let restGroup: MultiThreadedEventLoopGroup?
+    /// Opened when ``start()`` has launched every capture.
+    public let started = StartupLatch()
     private let logger: Logger
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
+    /// Test-only fault switches (nil in production), shared by the merger and every writer.
+    let faults: FaultSwitches?
     private let state: Mutex<State>
 
     private struct State {
@@ -42,14 +48,16 @@ public final class CaptureEngine: Sendable {
         }
     }
 
-    /// Builds the engine; nothing runs until ``start()``.
+    /// Builds the engine; nothing runs until ``start()``. `faults` is for tests only.
     public init(
         config: TickTapeConfig,
         logger: Logger,
-        onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil
+        onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil,
+        faults: FaultSwitches? = nil
     ) throws {
         self.logger = logger
         self.onSegmentClosed = onSegmentClosed
+        self.faults = faults
         let sessions = config.captures.reduce(0) { $0 + $1.connections }
         self.plan = try ThreadPlan.make(engine: config.engine, sessions: sessions)
         #if os(Linux)
@@ -57,7 +65,7 @@ public final class CaptureEngine: Sendable {
         #else
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: plan.eventLoopCPUs.count)
         #endif
-        self.merger = Merger(idle: config.engine.mergerIdle)
+        self.merger = Merger(idle: config.engine.mergerIdle, faults: faults)
         self.budget = ConnectAttemptBudget(limit: config.engine.connectBudget, window: config.engine.connectBudgetWindow)
         self.telemetry = config.telemetry.enabled ? TelemetryService(config: config.telemetry, logger: logger) : nil
         if config.captures.contains(where: BookService.keepsBooks) {
@@ -108,8 +116,8 @@ public final class CaptureEngine: Sendable {
             ])
         merger.start(cpu: plan.mergerCPU)
         books?.start()
-        telemetry?.start()
         for capture in prepared { launch(capture) }
+        started.open()
     }
 
     /// Stops everything: sessions, then merger (draining the rings), then writers (flush, fsync, close).
@@ -124,12 +132,14 @@ public final class CaptureEngine: Sendable {
                 group.addTask { try? await session.stop().get() }
             }
         }
-        books?.stop()
+        await books?.stop()
         logger.info("stopping: draining rings")
-        merger.stop()
+        await merger.stop()
         logger.info("stopping: flushing files")
-        for capture in captures { capture.writer.finish() }
-        await telemetry?.stop()
+        // Each writer closes its segment and its sealer seals what is left, all captures at once.
+        await withTaskGroup(of: Void.self) { group in
+            for capture in captures { group.addTask { await capture.writer.finish() } }
+        }
         try? await group.shutdownGracefully()
         try? await restGroup?.shutdownGracefully()
         DeferredLogDrainer.shared.drainAll()
@@ -244,7 +254,7 @@ public final class CaptureEngine: Sendable {
         captureLogger[metadataKey: "capture"] = "\(c.name)"
         let writer = try SegmentWriter(
             capture: c.name, dataDirectory: config.dataDirectory, storage: config.storage, logger: captureLogger,
-            sealing: SealIdentity(config: config), onSegmentClosed: onSegmentClosed)
+            sealing: SealIdentity(config: config), onSegmentClosed: onSegmentClosed, faults: faults)
         let tls = try Capture.makeTLSContext(for: c)
         let recorder = telemetry?.register(
             capture: c.name, connections: c.connections, ringCapacity: config.engine.ringCapacity,
@@ -308,7 +318,7 @@ public final class CaptureEngine: Sendable {
         books?.remove(capture: capture.config.name)
         await merger.remove(capture.merger)
         if let recorder = capture.merger.telemetry { telemetry?.unregister(recorder) }
-        capture.writer.finish()
+        await capture.writer.finish()
         state.withLock { $0.captures.removeAll { $0 === capture } }
     }
 

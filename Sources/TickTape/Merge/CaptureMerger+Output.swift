@@ -108,13 +108,13 @@ extension CaptureMerger {
     func dropForStorage(_ receivedAt: Int64, stream: StreamSequencer, id: Int64) {
         statistics.storageDrops.bump()
         dropSpan.add(receivedAt: receivedAt, stream: stream.name, id: stream.rule == .content ? nil : id)
-        let now = WallClock.monotonicNanos()
-        if now - storageDropLoggedAt > 10_000_000_000 {
-            storageDropLoggedAt = now
-            logger.critical(
-                "write buffers exhausted (storage failing); dropping lines",
-                metadata: ["capture": "\(name)", "dropped_total": "\(statistics.storageDrops.load(ordering: .relaxed))"])
-        }
+        guard let suppressed = storageDropLog.admit() else { return }
+        logger.critical(
+            "write buffers exhausted (storage failing); dropping lines",
+            metadata: [
+                "capture": "\(name)", "dropped_total": "\(statistics.storageDrops.load(ordering: .relaxed))",
+                "suppressed": "\(suppressed)",
+            ])
     }
 
     /// Copies the merger-owned figures (hole wait, delay quantiles) into the shared statistics.

@@ -61,9 +61,10 @@ public final class CaptureMerger: @unchecked Sendable {
     private var nextPublishAt: Int64 = 0
     /// The live consumer of the merged stream, if any (set before the merger starts).
     public var consumer: MergedStreamConsumer?
-    private var malformedLoggedAt: Int64 = 0
-    private var malformedSuppressed = 0
-    var storageDropLoggedAt: Int64 = 0
+    /// One warning per 5 s about unreadable frames, with how many were not logged.
+    private var malformedLog = RateLimitedLog(every: .seconds(5))
+    /// One critical line per 10 s while storage drops lines.
+    var storageDropLog = RateLimitedLog(every: .seconds(10))
     /// Lines dropped since buffering last worked (storage failing); becomes a ledger entry.
     var dropSpan = StorageDropSpan()
     /// Merge counts per stream not yet attached to a buffer handed to the writer.
@@ -459,21 +460,17 @@ public final class CaptureMerger: @unchecked Sendable {
     }
 
     private func reportMalformed(_ bytes: UnsafeRawBufferPointer, connection k: Int) {
-        let now = WallClock.monotonicNanos()
-        if now - malformedLoggedAt > 5_000_000_000 {
-            malformedLoggedAt = now
-            var head = String(decoding: bytes.prefix(120), as: UTF8.self)
-            head = String(head.unicodeScalars.map { $0.value < 0x20 ? "." : Character($0) })
-            logger.warning(
-                "skipped a frame that is not a readable JSON message",
-                metadata: [
-                    "capture": "\(name)", "connection": "\(k)", "bytes": "\(bytes.count)", "head": "\(head)",
-                    "suppressed": "\(malformedSuppressed)",
-                ])
-            malformedSuppressed = 0
-        } else {
-            malformedSuppressed += 1
-        }
+        // `admit` rather than `log`: the head is rendered only for a line that goes out, and
+        // `suppressed` is always there (0 included), as operators' queries expect.
+        guard let suppressed = malformedLog.admit() else { return }
+        var head = String(decoding: bytes.prefix(120), as: UTF8.self)
+        head = String(head.unicodeScalars.map { $0.value < 0x20 ? "." : Character($0) })
+        logger.warning(
+            "skipped a frame that is not a readable JSON message",
+            metadata: [
+                "capture": "\(name)", "connection": "\(k)", "bytes": "\(bytes.count)", "head": "\(head)",
+                "suppressed": "\(suppressed)",
+            ])
     }
 
     // MARK: Streams

@@ -28,6 +28,7 @@ public final class SegmentSealer: @unchecked Sendable {
     private let logger: Logger
     private let queue = Mutex<[SealJob]>([])
     private let retention: Mutex<RetentionPolicy>
+    /// Waited on by the sealer thread only (its own pthread, never a cooperative-pool thread).
     private let wake = DispatchSemaphore(value: 0)
     private let finishing = Atomic<Bool>(false)
     private var thread: PinnedThread?
@@ -109,10 +110,11 @@ public final class SegmentSealer: @unchecked Sendable {
     }
 
     /// Seals what is queued (each job getting `attemptsAtShutdown` attempts) and stops the thread.
-    public func finish() {
+    /// The caller suspends while the sealer thread works; no pool thread is blocked.
+    public func finish() async {
         finishing.store(true, ordering: .releasing)
         wake.signal()
-        thread?.join()
+        await thread?.joined()
         thread = nil
     }
 

@@ -47,9 +47,9 @@ public final class SegmentWriter: @unchecked Sendable {
     public let sealer: SegmentSealer?
     /// Every failure of this capture's durability path, shared with the sealer.
     public let health: StorageHealth
-    /// `TICKTAPE_TESTING_STORAGE_FAULT_TRIGGER`: test-only; while the named file exists every
-    /// write fails with ENOSPC, for tests that cannot make a small filesystem.
-    private let faultTrigger: String?
+    /// Test-only (nil in production): ``FaultSwitches/storageWriteFails`` fails every write
+    /// with ENOSPC, for tests that cannot make a small filesystem.
+    private let faults: FaultSwitches?
     /// `TICKTAPE_BENCH_WRITE_LOG`: benchmark-only; when each buffer was handed to `write(2)` (``WriteTimeLog``).
     public let writeTimeLog: WriteTimeLog?
 
@@ -61,6 +61,7 @@ public final class SegmentWriter: @unchecked Sendable {
     /// merger respects `bufferLimit`; kept so that nothing ever leaks from the accounting).
     private let unreturnedBytes = Atomic<Int>(0)
     private let unreturnedBuffers = Atomic<Int>(0)
+    /// Waited on by the writer thread only (its own pthread, never a cooperative-pool thread).
     private let wake = DispatchSemaphore(value: 0)
     private let finishing = Atomic<Bool>(false)
     private var thread: PinnedThread?
@@ -92,7 +93,8 @@ public final class SegmentWriter: @unchecked Sendable {
         sealing identity: SealIdentity? = nil,
         onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil,
         writeTimeLog: WriteTimeLog?? = nil,
-        health: StorageHealth? = nil
+        health: StorageHealth? = nil,
+        faults: FaultSwitches? = nil
     ) throws(StorageError) {
         let health = health ?? StorageHealth(logger: logger)
         self.health = health
@@ -106,12 +108,7 @@ public final class SegmentWriter: @unchecked Sendable {
                 capture: capture, directory: dataDirectory + "/" + capture, identity: $0, retention: storage.retention,
                 logger: logger, health: health)
         }
-        self.faultTrigger = getenv("TICKTAPE_TESTING_STORAGE_FAULT_TRIGGER").map { String(cString: $0) }
-        if let faultTrigger {
-            logger.warning(
-                "TEST FAULT SWITCH ARMED: storage writes fail with ENOSPC while this file exists",
-                metadata: ["trigger": "\(faultTrigger)"])
-        }
+        self.faults = faults?.storageFailureTrigger == nil ? nil : faults
         // `nil`: as the environment says; `.some(nil)`: off whatever it says (tests).
         self.writeTimeLog = writeTimeLog ?? WriteTimeLog.fromEnvironment(capture: capture)
         if let log = self.writeTimeLog {
@@ -221,17 +218,18 @@ public final class SegmentWriter: @unchecked Sendable {
     }
 
     /// Writes everything submitted so far, closes the current segment, stops the thread, and
-    /// seals what is left to seal.
-    public func finish() {
+    /// seals what is left to seal. The writing and sealing run on the writer's and sealer's
+    /// threads; the caller only suspends until they are done.
+    public func finish() async {
         finishing.store(true, ordering: .releasing)
         wake.signal()
-        thread?.join()
+        await thread?.joined()
         thread = nil
         // Before sealing, which can take seconds: the benchmark stops waiting when this file appears.
         if let writeTimeLog, !writeTimeLog.dump() {
             logger.error("could not write the benchmark write log", metadata: ["path": "\(writeTimeLog.path)"])
         }
-        sealer?.finish()
+        await sealer?.finish()
     }
 
     // MARK: Writer thread
@@ -288,8 +286,9 @@ public final class SegmentWriter: @unchecked Sendable {
             if file.bytes >= config.rotateSize || boundaryPassed { closeCurrent() }
         }
         do throws(StorageError) {
-            if let faultTrigger, access(faultTrigger, F_OK) == 0 {
-                throw StorageError(operation: "write (test fault switch)", path: faultTrigger, errno: ENOSPC)
+            if let faults, faults.storageWriteFails {
+                throw StorageError(
+                    operation: "write (test fault switch)", path: faults.storageFailureTrigger ?? "", errno: ENOSPC)
             }
             if current == nil {
                 current = try SegmentFile.create(directory: directory, capture: capture, now: now)

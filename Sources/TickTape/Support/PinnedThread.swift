@@ -9,12 +9,20 @@ import Synchronization
 /// The merger and the segment writers are long-lived loops that must not share a cooperative
 /// pool with anything else, so they get their own pthreads.
 ///
-/// `@unchecked Sendable`: `thread` is set before the thread runs and read by `join()` only.
+/// `@unchecked Sendable`: `thread` is written once, by ``start(name:cpu:_:)`` before the
+/// value is shared; the exit state is behind a `Mutex`.
 final class PinnedThread: @unchecked Sendable {
     private var thread = pthread_t()
     private let body: () -> Void
     private let name: String
     private let cpu: Int?
+    private let exit = Mutex(ExitState())
+
+    /// Whether the body has returned, and who is waiting for it to.
+    private struct ExitState {
+        var exited = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
 
     private init(name: String, cpu: Int?, body: @escaping () -> Void) {
         self.name = name
@@ -31,15 +39,41 @@ final class PinnedThread: @unchecked Sendable {
             _ = tt_set_thread_name(String(me.name.prefix(15)))
             if let cpu = me.cpu { CPUAffinity.pinOrReport(thread: me.name, cpu: cpu) }
             me.body()
+            me.markExited()
             return nil
         }, box.toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
         return t
     }
 
-    /// Waits for the thread to finish.
+    /// Waits for the thread to finish, blocking the caller: for threads and tests, never for
+    /// async code (see ``joined()``).
     func join() {
         pthread_join(thread, nil)
+    }
+
+    /// Waits for the thread to finish without blocking a thread of the cooperative pool: the
+    /// task suspends until the body has returned, and only then reaps the thread.
+    func joined() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = exit.withLock { s -> Bool in
+                if s.exited { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+        // The body has returned, so this join waits only for the thread's last instructions.
+        pthread_join(thread, nil)
+    }
+
+    private func markExited() {
+        let waiters = exit.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.exited = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
     }
 }
 

@@ -6,7 +6,7 @@ import NIOPosix
 /// text exposition.
 ///
 /// No web framework: one handler, a few lines, nothing on the capture path. Rendering runs on
-/// the loop that accepted the scrape, which ``TelemetryService`` gives a thread of its own (not
+/// the loop that accepted the scrape, which ``MetricsEndpoint`` gives a thread of its own (not
 /// one of the pinned capture loops); it reads only the reporter's last snapshots.
 final class MetricsHTTPServer: Sendable {
     let channel: any Channel
@@ -17,11 +17,12 @@ final class MetricsHTTPServer: Sendable {
         self.address = address
     }
 
-    /// Binds `address` (port 0 picks a free one) on `group`.
+    /// Binds `address` (port 0 picks a free one) on `group`; the caller suspends, never blocks,
+    /// while the bind completes on the loop.
     static func start(
         group: any EventLoopGroup, address: ListenAddress, render: @escaping @Sendable () -> [UInt8]
-    ) throws -> MetricsHTTPServer {
-        let channel = try ServerBootstrap(group: group)
+    ) async throws -> MetricsHTTPServer {
+        let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -30,7 +31,7 @@ final class MetricsHTTPServer: Sendable {
                 }
             }
             .bind(host: address.host, port: address.port)
-            .wait()
+            .get()
         let port = channel.localAddress?.port ?? address.port
         return MetricsHTTPServer(channel: channel, address: ListenAddress(host: address.host, port: port))
     }

@@ -2,27 +2,28 @@
 import Glibc
 #endif
 import Logging
-import NIOCore
-import NIOPosix
+import ServiceLifecycle
 import Synchronization
 
 /// Everything telemetry does off the hot path, for all captures of an engine: the reporter
 /// thread that summarises closed windows, the summary log, the alarms, the Prometheus
-/// endpoint and the latest snapshots the daemon's status line reads.
+/// exposition (served by ``MetricsEndpoint``) and the latest snapshots the daemon's status
+/// line reads.
 ///
-/// The merger only records (``CaptureTelemetry``); quantiles, cumulative histograms, logging
-/// and HTTP all happen here, on a thread of their own and on a single event loop of their own
-/// (never the pinned capture loops: a scrape renders a few hundred series, and that must not
-/// delay a frame).
-public final class TelemetryService: Sendable {
+/// The merger only records (``CaptureTelemetry``); quantiles, cumulative histograms and
+/// logging happen here, on a thread of their own (never the pinned capture loops).
+///
+/// In the daemon it is a `Service` of the `ServiceGroup`, after the metrics endpoint and before
+/// the engine: it stops after the engine has drained, so its last pass includes the drain.
+public final class TelemetryService: Service, Sendable {
     public let config: TelemetryConfig
     private let logger: Logger
     private let exporter: PrometheusExporter
     private let state = Mutex<State>(State())
     private let running = Atomic<Bool>(false)
     private let thread = Mutex<PinnedThread?>(nil)
-    private let server = Mutex<MetricsHTTPServer?>(nil)
-    private let httpGroup = Mutex<MultiThreadedEventLoopGroup?>(nil)
+    /// Opened once the reporter runs: the daemon starts the engine after it.
+    public let started = StartupLatch()
 
     private struct State {
         var captures: [CaptureTelemetry] = []
@@ -79,67 +80,36 @@ public final class TelemetryService: Sendable {
 
     // MARK: Lifecycle
 
-    /// Starts the reporter thread and, if configured, the metrics endpoint on an event loop
-    /// of its own. Returns the bound address of the endpoint (nil without one). An endpoint
-    /// that cannot bind is logged, not fatal: capturing matters more than being scraped.
-    @discardableResult
-    public func start() -> ListenAddress? {
+    /// Starts the reporter thread. The metrics endpoint is a service of its own
+    /// (``MetricsEndpoint``), rendering ``renderMetrics()``.
+    public func start() {
         running.store(true, ordering: .relaxed)
         #if canImport(Glibc)
         let reporter = PinnedThread.start(name: "tt-telemetry", cpu: nil) { [self] in run() }
         thread.withLock { $0 = reporter }
         #endif
-        guard let listen = config.listen else { return nil }
-        let http: MetricsHTTPServer
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        httpGroup.withLock { $0 = group }
-        do {
-            http = try MetricsHTTPServer.start(group: group, address: listen) { [self] in renderMetrics() }
-        } catch {
-            logger.error(
-                "metrics endpoint could not listen; capturing without it",
-                metadata: ["address": "\(listen)", "error": "\(error)"])
-            return nil
-        }
-        server.withLock { $0 = http }
-        logger.info("metrics endpoint listening", metadata: ["address": "\(http.address)", "path": "/metrics"])
-        if !listen.isLoopback {
-            logger.notice(
-                "metrics endpoint reachable from other hosts (listen is not a loopback address)",
-                metadata: ["address": "\(http.address)"])
-        }
-        return http.address
+        started.open()
     }
 
-    /// Stops the reporter (after a last pass) and the endpoint; closes arrivals files.
+    /// Stops the reporter (after a last pass) and closes arrivals files. The caller suspends
+    /// until the reporter thread has returned; no pool thread is blocked.
     public func stop() async {
         running.store(false, ordering: .relaxed)
         let t = thread.withLock { t -> PinnedThread? in
             defer { t = nil }
             return t
         }
-        t?.join()
-        if let http = server.withLock({ s -> MetricsHTTPServer? in
-            defer { s = nil }
-            return s
-        }) {
-            await http.close()
-        }
-        if let group = httpGroup.withLock({ g -> MultiThreadedEventLoopGroup? in
-            defer { g = nil }
-            return g
-        }) {
-            try? await group.shutdownGracefully()
-        }
+        await t?.joined()
         let captures = state.withLock { $0.captures }
         for c in captures { c.arrivals?.close() }
     }
 
-    /// The bound address of the metrics endpoint, if serving.
-    public var metricsAddress: ListenAddress? { server.withLock { $0?.address } }
-
-    /// The event loop serving the endpoint (tests check it is not a capture loop).
-    var metricsEventLoop: (any EventLoop)? { server.withLock { $0?.channel.eventLoop } }
+    /// Reports until the group shuts down (or cancels), then makes its last pass and stops.
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await stop()
+    }
 
     // MARK: Reading
 

@@ -81,17 +81,19 @@ import TickTapeSimulator
     @Test func aHungMergerFailsTheLivenessProbe() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
-        let engine = try CaptureEngine(config: try Self.config(dir.path, 1, captures: [("a", 1)]), logger: testLogger)
+        let faults = FaultSwitches()
+        let engine = try CaptureEngine(
+            config: try Self.config(dir.path, 1, captures: [("a", 1)]), logger: testLogger, faults: faults)
         try await engine.start()
         let first = await engine.probeLiveness(previousHeartbeat: -1, timeout: .milliseconds(200))
         try await Task.sleep(for: .milliseconds(20))
         let alive = await engine.probeLiveness(previousHeartbeat: first.heartbeat, timeout: .milliseconds(200))
-        engine.merger.testingHang.store(true, ordering: .relaxed)
+        faults.hangMerger.store(true, ordering: .relaxed)
         try await Task.sleep(for: .milliseconds(20))
         let frozen = await engine.probeLiveness(previousHeartbeat: -1, timeout: .milliseconds(200))
         try await Task.sleep(for: .milliseconds(50))
         let hung = await engine.probeLiveness(previousHeartbeat: frozen.heartbeat, timeout: .milliseconds(200))
-        engine.merger.testingHang.store(false, ordering: .relaxed)
+        faults.hangMerger.store(false, ordering: .relaxed)
         await engine.stop()
         #expect(alive.isAlive, "the merger advances even with no market data")
         #expect(!hung.mergerProgressed)

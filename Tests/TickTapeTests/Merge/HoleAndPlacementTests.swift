@@ -42,9 +42,9 @@ import Testing
         }
 
         /// Stops and returns the capture's frames and its ledger.
-        func finish() throws -> (frames: [String], gaps: [String]) {
+        func finish() async throws -> (frames: [String], gaps: [String]) {
             merger.flushNow()
-            writer.finish()
+            await writer.finish()
             defer { dir.cleanup() }
             let frames = try readCaptureLines("\(dir.path)/c").map { try #require(splitLine($0)).1 }
             let ledger = (try? String(contentsOfFile: "\(dir.path)/c/gaps.jsonl", encoding: .utf8)) ?? ""
@@ -72,7 +72,7 @@ import Testing
         #"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":\#(u),"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1","T":1,"E":1}}"#
     }
 
-    @Test func aTradeHoleOnTheFastConnectionIsFilledFromTheSlowOneInOrderWithoutAGap() throws {
+    @Test func aTradeHoleOnTheFastConnectionIsFilledFromTheSlowOneInOrderWithoutAGap() async throws {
         let rig = try Rig()
         rig.prime(Self.trade(1))
         for t: Int64 in [2, 4, 5] { rig.feed(Self.trade(t), from: 0) }  // connection 0 skipped 3
@@ -83,12 +83,12 @@ import Testing
         #expect(s.lastEmitted == 5 && s.held.isEmpty, "3 filled the hole and released its successors")
         #expect(s.mergeCounts.holesFilled == 1 && s.mergeCounts.holesExpired == 0)
         #expect(rig.stats[1].holesFilled.load(ordering: .relaxed) == 1, "the slow connection gets the credit")
-        let (frames, gaps) = try rig.finish()
+        let (frames, gaps) = try await rig.finish()
         #expect(frames == [1, 2, 3, 4, 5].map(Self.trade))
         #expect(gaps.isEmpty, "no id any connection delivered is in the ledger")
     }
 
-    @Test func aHoleEveryConnectionSkippedBecomesAGapAsSoonAsAllHavePassedIt() throws {
+    @Test func aHoleEveryConnectionSkippedBecomesAGapAsSoonAsAllHavePassedIt() async throws {
         let rig = try Rig()
         rig.prime(Self.trade(1))
         for t: Int64 in [2, 4] { rig.feed(Self.trade(t), from: 0) }
@@ -99,12 +99,12 @@ import Testing
         rig.feed(Self.trade(4), from: 1)
         #expect(s.held.isEmpty && s.lastEmitted == 4, "connection 1 passed 3 too: nobody can fill it, no waiting")
         #expect(s.mergeCounts.holesExpired == 1)
-        let (frames, gaps) = try rig.finish()
+        let (frames, gaps) = try await rig.finish()
         #expect(frames == [1, 2, 4].map(Self.trade))
         #expect(gaps.count == 1 && gaps[0].contains(#""first_missing":3"#) && gaps[0].contains(#""last_missing":3"#))
     }
 
-    @Test func aHoleExpiresOnceTheOtherConnectionDeliversWhatArrivedHoleWaitLater() throws {
+    @Test func aHoleExpiresOnceTheOtherConnectionDeliversWhatArrivedHoleWaitLater() async throws {
         let rig = try Rig(holeWait: .fixed(.milliseconds(5)))
         rig.prime(Self.trade(1))
         for t: Int64 in [2, 4, 5] { rig.feed(Self.trade(t), from: 0) }
@@ -117,11 +117,11 @@ import Testing
         rig.feed(Self.book(20), from: 1)
         rig.merger.checkHoles(now: heldAt + 1_000)
         #expect(s.held.isEmpty && s.lastEmitted == 5, "connection 1 read a frame 5 ms after the hole and no 3 before it")
-        _ = try rig.finish()
+        _ = try await rig.finish()
     }
 
     /// A connection that reads nothing at all is waited for at most 4 × hole_wait (20 ms at least) of merger time.
-    @Test func aSilentConnectionIsWaitedForBoundedly() throws {
+    @Test func aSilentConnectionIsWaitedForBoundedly() async throws {
         let rig = try Rig(holeWait: .fixed(.milliseconds(5)))
         rig.prime(Self.trade(1))
         for t: Int64 in [2, 4, 5] { rig.feed(Self.trade(t), from: 0) }  // connection 1 silent
@@ -133,21 +133,21 @@ import Testing
         #expect(s.held.isEmpty && s.lastEmitted == 5, "expired: the successors go out")
         rig.feed(Self.trade(3), from: 1)  // the copy comes after all: counted late, placed in order
         #expect(s.mergeCounts.latePlaced == 1)
-        let (frames, gaps) = try rig.finish()
+        let (frames, gaps) = try await rig.finish()
         #expect(frames == [1, 2, 3, 4, 5].map(Self.trade), "a late copy whose place is still in memory is placed")
         #expect(gaps.isEmpty, "the ledger names nothing the capture holds: the placed copy filled the expired hole")
     }
 
-    @Test func noWaitWhenNoOtherConnectionIsUp() throws {
+    @Test func noWaitWhenNoOtherConnectionIsUp() async throws {
         let rig = try Rig()
         rig.stats[1].connected.store(false, ordering: .relaxed)
         for t: Int64 in [1, 2, 4] { rig.feed(Self.trade(t), from: 0) }
         let s = try #require(rig.stream("btcusdt@trade"))
         #expect(s.held.isEmpty && s.lastEmitted == 4, "nobody could fill it: emitted at once with its gap")
-        _ = try rig.finish()
+        _ = try await rig.finish()
     }
 
-    @Test func aDepthChainHoleIsFilledByPu() throws {
+    @Test func aDepthChainHoleIsFilledByPu() async throws {
         let rig = try Rig()
         rig.prime(Self.depth(U: 100, u: 110, pu: 99))
         rig.feed(Self.depth(U: 121, u: 130, pu: 120), from: 0)  // skipped 111…120
@@ -155,7 +155,7 @@ import Testing
         #expect(s.lastEmitted == 110 && s.held.count == 1)
         rig.feed(Self.depth(U: 111, u: 120, pu: 110), from: 1)
         #expect(s.lastEmitted == 130 && s.held.isEmpty)
-        let (frames, gaps) = try rig.finish()
+        let (frames, gaps) = try await rig.finish()
         #expect(
             frames == [
                 Self.depth(U: 100, u: 110, pu: 99), Self.depth(U: 111, u: 120, pu: 110), Self.depth(U: 121, u: 130, pu: 120),
@@ -165,7 +165,7 @@ import Testing
 
     /// A stream's first message taken from a connection that skipped the ones before it: the
     /// earlier copies come late and are placed, and a message nobody delivered between them is a gap.
-    @Test func copiesBelowTheFirstMergedIdAreCheckedForContinuityToo() throws {
+    @Test func copiesBelowTheFirstMergedIdAreCheckedForContinuityToo() async throws {
         let rig = try Rig()
         rig.feed(Self.trade(5), from: 0)  // first trade seen: 5, held
         let s = try #require(rig.stream("btcusdt@trade"))
@@ -174,13 +174,13 @@ import Testing
         rig.feed(Self.trade(4), from: 1)
         rig.feed(Self.trade(5), from: 1)
         #expect(s.held.isEmpty && s.lastEmitted == 5, "both passed 5: the first is 2, then 4 (gap 3), then 5")
-        let (frames, gaps) = try rig.finish()
+        let (frames, gaps) = try await rig.finish()
         #expect(frames == [2, 4, 5].map(Self.trade))
         #expect(gaps.count == 1, "\(gaps)")
         #expect(gaps.first?.contains(#""first_missing":3,"last_missing":3"#) == true, "\(gaps)")
     }
 
-    @Test func aLateBookTickerIsPlacedInIdOrderAmongLinesStillInMemory() throws {
+    @Test func aLateBookTickerIsPlacedInIdOrderAmongLinesStillInMemory() async throws {
         let rig = try Rig()
         for u: Int64 in [10, 30, 40] { rig.feed(Self.book(u), from: 0) }
         rig.feed(Self.trade(1), from: 0)
@@ -188,11 +188,11 @@ import Testing
         rig.feed(Self.book(20), from: 0)  // another copy: a duplicate now
         let s = try #require(rig.stream("btcusdt@bookTicker"))
         #expect(s.mergeCounts.lateCopies == 1 && s.mergeCounts.latePlaced == 1 && s.mergeCounts.lateDropped == 0)
-        let (frames, _) = try rig.finish()
+        let (frames, _) = try await rig.finish()
         #expect(frames == [Self.book(10), Self.book(20), Self.book(30), Self.book(40), Self.trade(1)])
     }
 
-    @Test func aLateCopyWhosePlaceWasHandedOverIsDroppedAndCounted() throws {
+    @Test func aLateCopyWhosePlaceWasHandedOverIsDroppedAndCounted() async throws {
         let rig = try Rig(holeWait: .fixed(.zero))
         for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
         rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 1_000_000_000)  // flush interval passed
@@ -200,11 +200,11 @@ import Testing
         let s = try #require(rig.stream("btcusdt@bookTicker"))
         #expect(s.mergeCounts.lateDropped == 1 && s.mergeCounts.latePlaced == 0)
         #expect(rig.merger.statistics.lateDropped.load(ordering: .relaxed) == 1)
-        let (frames, _) = try rig.finish()
+        let (frames, _) = try await rig.finish()
         #expect(frames == [Self.book(10), Self.book(30)], "the file stays strictly increasing")
     }
 
-    @Test func aHandOverKeepsTheNewestLinesBackForLateCopies() throws {
+    @Test func aHandOverKeepsTheNewestLinesBackForLateCopies() async throws {
         let rig = try Rig(holeWait: .fixed(.seconds(1)))
         for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
         // Stamps are from 2023: older than the hold-back horizon, so the first hand-over takes them.
@@ -218,12 +218,12 @@ import Testing
         rig.feed(Self.book(20), from: 1)
         let s = try #require(rig.stream("btcusdt@bookTicker"))
         #expect(s.mergeCounts.latePlaced == 2 && s.mergeCounts.lateDropped == 1)
-        let (frames, _) = try rig.finish()
+        let (frames, _) = try await rig.finish()
         #expect(frames == [10, 30, 40, 50, 60, 70].map(Self.book))
     }
 
     /// Without late copies for 10 s the hold-back stops: lines reach the writer as early as before.
-    @Test func withoutLateCopiesNothingIsKeptBack() throws {
+    @Test func withoutLateCopiesNothingIsKeptBack() async throws {
         let rig = try Rig(holeWait: .fixed(.seconds(1)))
         rig.stamp = WallClock.realtimeNanos()
         for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
@@ -235,18 +235,18 @@ import Testing
         #expect(rig.merger.output.lines == 3, "late copies come: young lines are kept back")
         rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 13_000_000_000)
         #expect(rig.merger.output.lines == 0, "ten quiet seconds later they go out at the flush")
-        _ = try rig.finish()
+        _ = try await rig.finish()
     }
 
-    @Test func thePolicyDropKeepsFirstArrivalsOnly() throws {
+    @Test func thePolicyDropKeepsFirstArrivalsOnly() async throws {
         let rig = try Rig(policy: .drop)
         for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
         rig.feed(Self.book(20), from: 1)
-        let (frames, _) = try rig.finish()
+        let (frames, _) = try await rig.finish()
         #expect(frames == [Self.book(10), Self.book(30)])
     }
 
-    @Test func theMergedStreamConsumerSeesOrderedMessagesAndFlaggedLateCopies() throws {
+    @Test func theMergedStreamConsumerSeesOrderedMessagesAndFlaggedLateCopies() async throws {
         final class Collect: MergedStreamConsumer {
             var merged: [Int64] = []
             var late: [(Int64, Bool)] = []
@@ -264,7 +264,7 @@ import Testing
         rig.feed(Self.book(20), from: 1)
         #expect(consumer.merged == [10, 30])
         #expect(consumer.late.count == 1 && consumer.late[0] == (20, true))
-        _ = try rig.finish()
+        _ = try await rig.finish()
     }
 
     /// The adaptive wait follows the measured lag: at most 2 ms of lag gives a wait of about
@@ -290,7 +290,7 @@ import Testing
     /// the gap: it is placed, so the ledger must not call it lost. The gap waits while the
     /// lines around it are in memory and is written cut around it (before, the whole range was
     /// written at once and the ledger named a message the capture holds).
-    @Test func anOutageGapIsCutAroundWhatASlowerConnectionStillDelivers() throws {
+    @Test func anOutageGapIsCutAroundWhatASlowerConnectionStillDelivers() async throws {
         let rig = try Rig()
         rig.stamp = WallClock.realtimeNanos()  // lines as young as the clock: the merger keeps them back
         rig.prime(Self.book(100))
@@ -307,7 +307,7 @@ import Testing
         rig.prime(Self.book(300))
         rig.merger.flushIfDue(now: WallClock.monotonicNanos() + 2_000_000_000)
         #expect(rig.merger.statistics.gaps.load(ordering: .relaxed) == 2, "written once settled, in two pieces")
-        let (frames, gaps) = try rig.finish()
+        let (frames, gaps) = try await rig.finish()
         #expect(frames == [100, 150, 200, 300].map(Self.book))
         #expect(gaps.count == 2, "\(gaps)")
         #expect(gaps.allSatisfy { $0.contains(#""cause":"disconnect""#) })
@@ -316,13 +316,13 @@ import Testing
     }
 
     /// The same for a trade hole whose wait expired before a slow copy came: placed, and cut out.
-    @Test func aSequenceGapIsCutAroundALatePlacedCopy() throws {
+    @Test func aSequenceGapIsCutAroundALatePlacedCopy() async throws {
         let rig = try Rig(holeWait: .fixed(.milliseconds(1)))
         rig.prime(Self.trade(1))
         for t: Int64 in [2, 6] { rig.feed(Self.trade(t), from: 0) }
         rig.merger.releaseAllHolds()
         rig.feed(Self.trade(4), from: 1)
-        let (frames, gaps) = try rig.finish()
+        let (frames, gaps) = try await rig.finish()
         #expect(frames == [1, 2, 4, 6].map(Self.trade))
         #expect(gaps.count == 2, "\(gaps)")
         #expect(gaps.first?.contains(#""first_missing":3,"last_missing":3"#) == true)

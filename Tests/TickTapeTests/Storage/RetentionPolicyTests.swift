@@ -65,7 +65,7 @@ import Testing
             retention: RetentionPolicy(maximumAge: .seconds(3600)), logger: logger)
         sealer.start()
         let gone = await eventually(timeout: .seconds(10)) { sealer.deletedCount.load(ordering: .relaxed) == 3 }
-        sealer.finish()
+        await sealer.finish()
         #expect(gone)
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         #expect(left.isEmpty, "\(left)")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import TickTape
+@testable import TickTapeTools
 
 @Suite struct SegmentSealTests {
     typealias F = SealingFixture

@@ -11,7 +11,7 @@ private typealias F = SealingFixture
     static let goneBase = "t-20251121T045320.000Z-000"
     static let goodBase = "t-20251121T055320.000Z-000"
 
-    @Test func aJobWhoseSourceVanishedIsSetAsideAndTheQueueMovesOn() throws {
+    @Test func aJobWhoseSourceVanishedIsSetAsideAndTheQueueMovesOn() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let good = try F.writePlain(directory: dir.path, base: Self.goodBase, count: 10)
@@ -20,7 +20,7 @@ private typealias F = SealingFixture
         sealer.enqueue(F.job(directory: dir.path, base: Self.goneBase, source: dir.path + "/" + Self.goneBase + ".tape"))
         sealer.enqueue(F.job(directory: dir.path, base: Self.goodBase, source: good))
         sealer.start()
-        sealer.finish()
+        await sealer.finish()
         #expect(sealer.sealedCount.load(ordering: .relaxed) == 1)
         #expect(FileManager.default.fileExists(atPath: dir.path + "/" + Self.goodBase + SegmentName.manifestSuffix))
     }
@@ -32,7 +32,7 @@ extension SegmentSealerQueueTests {
         initialBackoff: .milliseconds(1), maximumBackoff: .milliseconds(1), permanentAfter: 3, attemptsAtShutdown: 10,
         shutdownBackoff: .milliseconds(1))
 
-    @Test func aJobThatFailsTheSameNonTransientWayIsSetAsideAfterNAttempts() throws {
+    @Test func aJobThatFailsTheSameNonTransientWayIsSetAsideAfterNAttempts() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         // A directory where the plain file should be: reading it fails with EISDIR every time.
@@ -45,7 +45,7 @@ extension SegmentSealerQueueTests {
         sealer.enqueue(F.job(directory: dir.path, base: Self.goneBase, source: broken))
         sealer.enqueue(F.job(directory: dir.path, base: Self.goodBase, source: good))
         sealer.start()
-        sealer.finish()
+        await sealer.finish()
         #expect(sealer.sealedCount.load(ordering: .relaxed) == 1)
         #expect(sealer.setAsideJobs.map(\.source) == [broken])
         #expect(sealer.health.sealFailures.load(ordering: .relaxed) == 3)
@@ -54,7 +54,7 @@ extension SegmentSealerQueueTests {
         #expect(FileManager.default.fileExists(atPath: broken), "a set-aside job's files are left as they are")
     }
 
-    @Test func aTransientFailureIsRetriedWithoutStarvingTheJobsBehindIt() throws {
+    @Test func aTransientFailureIsRetriedWithoutStarvingTheJobsBehindIt() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let full = try F.writePlain(directory: dir.path, base: Self.goneBase, count: 10)
@@ -71,7 +71,7 @@ extension SegmentSealerQueueTests {
         sealer.enqueue(F.job(directory: dir.path, base: Self.goneBase, source: full))
         sealer.enqueue(F.job(directory: dir.path, base: Self.goodBase, source: good))
         sealer.start()
-        sealer.finish()
+        await sealer.finish()
         #expect(sealer.sealedCount.load(ordering: .relaxed) == 1, "the job behind the failing one is sealed")
         #expect(sealer.setAsideJobs.isEmpty, "a full disk is waited out, never given up on")
         // attemptsAtShutdown tries once stopping began (plus one if the first pass came before).

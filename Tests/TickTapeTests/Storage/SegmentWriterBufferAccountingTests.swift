@@ -31,12 +31,12 @@ import Testing
     }
 
     /// Runs the writer thread until everything submitted is written, then stops it.
-    func drain(_ writer: SegmentWriter) {
+    func drain(_ writer: SegmentWriter) async {
         writer.start()
-        writer.finish()
+        await writer.finish()
     }
 
-    @Test func raisingMaxBufferedLiveDuringAStallNeverOverflowsTheRings() throws {
+    @Test func raisingMaxBufferedLiveDuringAStallNeverOverflowsTheRings() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let log = CollectingLogHandler.Store()
@@ -54,13 +54,13 @@ import Testing
         #expect(buffers.count < 100_000, "the live limit is clamped to what the rings hold")
         #expect(buffers.count >= 16, "at least what the start-time limit allowed")
         for b in buffers { writer.submit(b) }
-        drain(writer)
+        await drain(writer)
         #expect(writer.linesWritten.load(ordering: .relaxed) == buffers.count)
         // Every buffer came back: as many can be had again.
         #expect(acquireAll(writer, limit: 100_000).count == buffers.count)
     }
 
-    @Test func shrinkingBufferSizeLiveNeverOverflowsTheRings() throws {
+    @Test func shrinkingBufferSizeLiveNeverOverflowsTheRings() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let storage = StorageConfig(fsync: .never, bufferSize: 64 * Self.size, maxBuffered: Int64(1024 * Self.size))
@@ -72,11 +72,11 @@ import Testing
         let buffers = acquireAll(writer, limit: 100_000)
         #expect(buffers.count >= 16)
         for b in buffers { writer.submit(b) }
-        drain(writer)
+        await drain(writer)
         #expect(writer.linesWritten.load(ordering: .relaxed) == buffers.count)
     }
 
-    @Test func afterTheDiskRecoversEveryBufferIsAvailableAgain() throws {
+    @Test func afterTheDiskRecoversEveryBufferIsAvailableAgain() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let (writer, storage) = try makeWriter(dir, maxBuffers: 16)
@@ -89,9 +89,9 @@ import Testing
         let before = buffers.count
         let held = buffers.removeLast()  // the merger is still filling this one
         for b in buffers { writer.submit(b) }
-        drain(writer)
+        await drain(writer)
         writer.submit(held)
-        drain(writer)
+        await drain(writer)
         #expect(writer.linesWritten.load(ordering: .relaxed) == before)
         let again = acquireAll(writer, limit: 1000)
         #expect(again.count == before, "a buffer that is written comes back with its bytes")

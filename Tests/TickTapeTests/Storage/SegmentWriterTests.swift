@@ -9,7 +9,7 @@ import Testing
         Array(#"{"e":"bookTicker","u":\#(i),"s":"BTCUSDT","b":"1","B":"2","a":"3","A":"4"}"#.utf8)
     }
 
-    @Test func linesAreWrittenInOrderAndSegmentsRotateBySizeWithoutTearingLines() throws {
+    @Test func linesAreWrittenInOrderAndSegmentsRotateBySizeWithoutTearingLines() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let config = try makeConfig(
@@ -30,7 +30,7 @@ import Testing
             }
         }
         writer.submit(buffer)
-        writer.finish()
+        await writer.finish()
 
         let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/t")
         #expect(files.allSatisfy { $0.hasSuffix(".tape") }, "no segment is left open after finish: \(files)")
@@ -73,7 +73,7 @@ import Testing
 }
 
 @Suite struct WriteTimeLogTests {
-    @Test func oneRecordPerBufferWithCumulativeLinesAndTimesTakenAtTheWrite() throws {
+    @Test func oneRecordPerBufferWithCumulativeLinesAndTimesTakenAtTheWrite() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let config = try makeConfig(
@@ -98,7 +98,7 @@ import Testing
             while writer.linesWritten.load(ordering: .relaxed) < id { usleep(1000) }
         }
         #expect(!FileManager.default.fileExists(atPath: logPath), "the log is written at finish, not before")
-        writer.finish()
+        await writer.finish()
         let after = WallClock.realtimeNanos()
 
         let text = try String(contentsOfFile: logPath, encoding: .utf8)

@@ -3,6 +3,7 @@ import Testing
 import TickTapeSimulator
 
 @testable import TickTape
+@testable import TickTapeTools
 
 #if canImport(Glibc)
 import Glibc

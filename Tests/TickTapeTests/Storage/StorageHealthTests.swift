@@ -37,7 +37,7 @@ import Testing
         #expect(handler.messages.contains { $0.hasPrefix("notice directory fsync works again") })
     }
 
-    @Test func aGapLedgerFsyncFailureIsCountedLoggedAndAlarmed() throws {
+    @Test func aGapLedgerFsyncFailureIsCountedLoggedAndAlarmed() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let handler = CollectingLogHandler.Store()
@@ -50,7 +50,7 @@ import Testing
             gap: GapRecord(
                 stream: "btcusdt@trade", firstMissing: 5, lastMissing: 6, detectedAt: 1, cause: "sequence", connectionsUp: 1))
         writer.start()
-        writer.finish()
+        await writer.finish()
         #expect(health.ledgerSyncFailures.load(ordering: .relaxed) == 1)
         #expect(health.statusAlarms.contains("GAP LEDGER FAILING"))
         #expect(handler.messages.contains { $0.hasPrefix("error gap ledger fsync failed") })
@@ -58,7 +58,7 @@ import Testing
         #expect(ledger.contains("btcusdt@trade"), "the entry itself was written")
     }
 
-    @Test func aSegmentOpenedWhileDirectoryFsyncFailsIsReported() throws {
+    @Test func aSegmentOpenedWhileDirectoryFsyncFailsIsReported() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let health = StorageHealth(logger: testLogger, fsync: Self.failingFsync)
@@ -69,7 +69,7 @@ import Testing
         _ = Array(#"{"e":"trade","t":1}"#.utf8).withUnsafeBytes { buffer.append(receivedAt: 1, payload: $0) }
         writer.submit(buffer)
         writer.start()
-        writer.finish()
+        await writer.finish()
         // At open and at close (after the rename).
         #expect(health.directorySyncFailures.load(ordering: .relaxed) == 2)
         #expect(writer.linesWritten.load(ordering: .relaxed) == 1, "capture goes on")

@@ -13,15 +13,20 @@ import Testing
             dataDir: dir.path, telemetry: #"listen = "127.0.0.1:0""#,
             captures: #"[[capture]]\#nname = "t"\#nurl = "ws://127.0.0.1:1/ws/btcusdt@bookTicker"\#nconnections = 1"#)
         let engine = try CaptureEngine(config: config, logger: testLogger)
+        let telemetry = try #require(engine.telemetry)
+        let endpoint = MetricsEndpoint(listen: try #require(config.telemetry.listen), logger: testLogger) {
+            telemetry.renderMetrics()
+        }
+        let address = try await endpoint.open()
         try await engine.start()
-        let loop = try #require(engine.telemetry?.metricsEventLoop)
+        let loop = try #require(endpoint.eventLoop)
         let captureLoops = Array(engine.group.makeIterator())
         #expect(!captureLoops.contains { $0 === loop })
-        let address = try #require(engine.telemetry?.metricsAddress)
         // The reference parser accepts the exposition, storage series included.
         let series = try TelemetryAgainstSimulatorTests.scrape(address)
         #expect(series.contains { $0.name.hasPrefix("ticktape_storage_write_errors") && $0.labels["capture"] == "t" })
         #expect(series.contains { $0.name.hasPrefix("ticktape_storage_alarm") })
         await engine.stop()
+        await endpoint.close()
     }
 }

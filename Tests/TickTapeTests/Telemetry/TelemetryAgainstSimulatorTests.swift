@@ -3,6 +3,7 @@ import Testing
 import TickTapeSimulator
 
 @testable import TickTape
+@testable import TickTapeTools
 
 /// Telemetry measured end to end: the real engine racing three connections against the
 /// simulator, where connection 0 has no extra delay, connection 2 has 500 µs and
@@ -16,7 +17,7 @@ import TickTapeSimulator
     /// then stops everything.
     static func race(
         messages total: Int = 8_000, rate: Double = 2_000,
-        _ body: (CaptureEngine, Capture, ExchangeSimulator) async throws -> Void,
+        _ body: (CaptureEngine, MetricsEndpoint) async throws -> Void,
         stopped: (String) throws -> Void = { _ in }
     ) async throws {
         let dir = try TemporaryDirectory()
@@ -42,15 +43,23 @@ import TickTapeSimulator
         config.telemetry = TelemetryConfig(
             interval: .milliseconds(250), listen: ListenAddress(host: "127.0.0.1", port: 0), logSummaries: false,
             pingInterval: .seconds(1), arrivals: true)
+        // As the daemon's ServiceGroup orders them: endpoint, telemetry, engine; stopped in reverse.
         let engine = try CaptureEngine(config: config, logger: testLogger)
+        let telemetry = try #require(engine.telemetry)
+        let endpoint = MetricsEndpoint(listen: try #require(config.telemetry.listen), logger: testLogger) {
+            telemetry.renderMetrics()
+        }
+        try await endpoint.open()
+        telemetry.start()
         try await engine.start()
-        let capture = engine.captures[0]
         let sentAll = await eventually(timeout: .seconds(60)) { simulator.messageCount >= total }
         #expect(sentAll)
         // Two more windows, so the last messages are in the cumulative figures.
         try await Task.sleep(for: .milliseconds(700))
-        try await body(engine, capture, simulator)
+        try await body(engine, endpoint)
         await engine.stop()
+        await telemetry.stop()
+        await endpoint.close()
         try await simulator.stop()
         try stopped(dir.path)
     }
@@ -62,7 +71,7 @@ import TickTapeSimulator
         // (at most 3 times); a run where the simulator kept time must show both.
         for attempt in 1...3 {
             var disturbed = false
-            try await Self.race { engine, _, _ in
+            try await Self.race { engine, _ in
                 let s = try #require(engine.telemetry?.snapshots["race"])
                 let c = s.connections.sorted { $0.connection < $1.connection }
                 try #require(c.count == 3)
@@ -133,8 +142,8 @@ import TickTapeSimulator
     }
 
     @Test func metricsEndpointServesAnExpositionThePrometheusParserAcceptsWithEveryConnection() async throws {
-        try await Self.race(messages: 6_000) { engine, _, _ in
-            let address = try #require(engine.telemetry?.metricsAddress)
+        try await Self.race(messages: 6_000) { _, endpoint in
+            let address = try #require(endpoint.address)
             #expect(address.host == "127.0.0.1" && address.port > 0)
             let samples = try Self.scrape(address)
             func matches(_ sample: (name: String, labels: [String: String], value: Double?), _ name: String, _ labels: [String: String]) -> Bool {
@@ -184,7 +193,7 @@ import TickTapeSimulator
 
     @Test func theArrivalsFileHasEveryMessageOnEveryConnectionAndReportsChartIt() async throws {
         let total = 4_000
-        try await Self.race(messages: total, { _, _, _ in }) { dir in
+        try await Self.race(messages: total, { _, _ in }) { dir in
             let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/race").filter { $0.hasSuffix(".arrivals.csv") }
             let file = "\(dir)/race/\(try #require(files.first))"
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")

@@ -34,7 +34,7 @@ struct TelemetryCostMeasurement {
     }
 
     /// Nanoseconds per copy through `process` for one fresh merger.
-    static func run(_ frames: [(InboundFrame, Int)], telemetry: CaptureTelemetry?, dir: String) throws -> Double {
+    static func run(_ frames: [(InboundFrame, Int)], telemetry: CaptureTelemetry?, dir: String) async throws -> Double {
         let writer = try SegmentWriter(capture: "m", dataDirectory: dir, storage: StorageConfig(), logger: testLogger)
         writer.start()
         let stats = (0..<connections).map { ConnectionStatistics(index: $0) }
@@ -45,12 +45,12 @@ struct TelemetryCostMeasurement {
         for (frame, k) in frames { merger.process(frame, from: k) }
         let t1 = WallClock.monotonicNanos()
         merger.flushNow()
-        writer.finish()
+        await writer.finish()
         #expect(stats[0].wins.load(ordering: .relaxed) == messages)
         return Double(t1 - t0) / Double(frames.count)
     }
 
-    @Test func perMessageCostOfTelemetryOnTheMergerHotPath() throws {
+    @Test func perMessageCostOfTelemetryOnTheMergerHotPath() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let frames = Self.frames()
@@ -58,13 +58,13 @@ struct TelemetryCostMeasurement {
         var on = Double.infinity
         var withArrivals = Double.infinity
         for round in 0..<7 {
-            off = min(off, try Self.run(frames, telemetry: nil, dir: "\(dir.path)/off\(round)"))
+            off = min(off, try await Self.run(frames, telemetry: nil, dir: "\(dir.path)/off\(round)"))
             let t = CaptureTelemetry(name: "m", interval: .seconds(3600), ringCapacity: 1024, arrivals: nil)
-            on = min(on, try Self.run(frames, telemetry: t, dir: "\(dir.path)/on\(round)"))
+            on = min(on, try await Self.run(frames, telemetry: t, dir: "\(dir.path)/on\(round)"))
             let sidecar = try ArrivalsSidecar(
                 capture: "m", directory: "\(dir.path)/arr\(round)", connections: Self.connections, logger: testLogger)
             let ta = CaptureTelemetry(name: "m", interval: .seconds(3600), ringCapacity: 1024, arrivals: sidecar)
-            withArrivals = min(withArrivals, try Self.run(frames, telemetry: ta, dir: "\(dir.path)/arrm\(round)"))
+            withArrivals = min(withArrivals, try await Self.run(frames, telemetry: ta, dir: "\(dir.path)/arrm\(round)"))
             sidecar.close()
         }
         print(

@@ -1,3 +1,5 @@
+import TickTape
+
 #if canImport(Glibc)
 import Glibc
 #endif

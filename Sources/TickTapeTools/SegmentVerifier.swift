@@ -1,3 +1,5 @@
+import TickTape
+
 /// Checks a sealed segment against its manifest: the data file's size and SHA-256, that it is
 /// a complete gzip stream (CRC and length), the decompressed bytes and their SHA-256, that
 /// every line is `<ns> <frame>`, the record count, and per stream the count, first and last

@@ -1,3 +1,5 @@
+import TickTape
+
 /// Turns the paths given to `ticktape verify` / `stats` into segments: a manifest, a sealed
 /// data file, a plain segment, or a directory (searched two levels deep, so both a capture
 /// directory and a whole `data_dir` work).

@@ -1,3 +1,5 @@
+import TickTape
+
 /// The distribution of one series of a report (a connection, or the merged stream): sorted
 /// samples and the quantiles a person reads off a chart.
 public struct LatencyDistribution: Sendable {
