@@ -25,7 +25,10 @@ package struct ShortName: Hashable, Sendable, CustomStringConvertible {
 
     package init(_ text: String, uppercase: Bool = false) {
         var s = text
-        self = s.withUTF8 { ShortName($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: $0.count, uppercase: uppercase) }
+        self = s.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return ShortName() }
+            return ShortName(base, count: bytes.count, uppercase: uppercase)
+        }
     }
 
     package var isEmpty: Bool { count == 0 }
