@@ -4,9 +4,9 @@ import PackageDescription
 let package = Package(
     name: "ticktape",
     platforms: [.macOS(.v15)],
+    // The daemon and the CLI are the products; the libraries are the package's own (`package`
+    // access), not an API for other packages.
     products: [
-        .library(name: "TickTape", targets: ["TickTape"]),
-        .library(name: "TickTapeSimulator", targets: ["TickTapeSimulator"]),
         .executable(name: "ticktaped", targets: ["ticktaped"]),
         .executable(name: "ticktape", targets: ["ticktape"]),
     ],

@@ -13,7 +13,7 @@ import Glibc
 /// reload, SIGTERM/SIGINT drain) in a defined start and shutdown order (``services(signals:started:)``).
 ///
 /// Everything here is supervision; the data path lives in ``CaptureEngine``.
-public final class Daemon: Sendable {
+package final class Daemon: Sendable {
     private let configPath: String
     private let engine: CaptureEngine
     private let notifier: SystemdNotifier
@@ -33,7 +33,7 @@ public final class Daemon: Sendable {
 
     /// Builds the engine from an already validated configuration (nothing runs yet).
     /// `faults` arms test-only fault switches (``FaultSwitches/fromEnvironment(logger:)``).
-    public init(
+    package init(
         config: TickTapeConfig, configPath: String, logLevel: LogLevelControl, logger: Logger,
         faults: FaultSwitches? = nil
     ) throws {
@@ -49,7 +49,7 @@ public final class Daemon: Sendable {
     /// Runs until SIGTERM/SIGINT; returns after a clean drain. Pass the process's signal
     /// sequence if it was created earlier (it should be: a signal that arrives before the
     /// handlers exist would kill the process instead of draining it).
-    public func run(signals: UnixSignalsSequence? = nil) async throws {
+    package func run(signals: UnixSignalsSequence? = nil) async throws {
         let started = ContinuousClock.now
         let signals = if let signals { signals } else { await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup) }
         let group = ServiceGroup(configuration: services(signals: signals, started: started))
@@ -158,7 +158,7 @@ public final class Daemon: Sendable {
 
     /// The one-line summary for `systemctl status`: connections up per capture, merged msg/s,
     /// totals, and alarms (degraded start, failed reload, storage).
-    public func statusLine() -> String {
+    package func statusLine() -> String {
         let emitted = engine.captures.reduce(0) { $0 + $1.merger.statistics.emitted.load(ordering: .relaxed) }
         let (rate, degraded, problem) = state.withLock { s -> (Double, Bool, String?) in
             let now = ContinuousClock.now
@@ -236,7 +236,7 @@ public final class Daemon: Sendable {
 
     /// Re-reads and validates the file. Invalid: log the exact error, keep running unchanged,
     /// say so in STATUS. Valid: apply the difference live.
-    public func reload() async {
+    package func reload() async {
         notifier.reloading()
         logger.notice("reloading configuration", metadata: ["path": "\(configPath)"])
         let new: TickTapeConfig

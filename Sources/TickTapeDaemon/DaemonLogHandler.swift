@@ -13,23 +13,23 @@ import Glibc
 /// `TICKTAPE_CAPTURE`), so `journalctl -u ticktape TICKTAPE_CAPTURE=btcusdt-book` filters one
 /// capture. Warnings and errors repeating from one call site are rate-limited, with the count
 /// of what was held back attached to the next one that passes.
-public struct DaemonLogHandler: LogHandler {
-    public enum Sink: Sendable { case journald, stderr }
+package struct DaemonLogHandler: LogHandler {
+    package enum Sink: Sendable { case journald, stderr }
 
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let identifier: String
     private let sink: Sink
     private let control: LogLevelControl
     private let limiter: LogRateLimiter
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { control.level }
         set { control.set(newValue) }
     }
 
-    public init(label: String, identifier: String, sink: Sink, control: LogLevelControl, limiter: LogRateLimiter) {
+    package init(label: String, identifier: String, sink: Sink, control: LogLevelControl, limiter: LogRateLimiter) {
         self.label = label
         self.identifier = identifier
         self.sink = sink
@@ -38,7 +38,7 @@ public struct DaemonLogHandler: LogHandler {
     }
 
     /// `journald` when stderr is connected to the journal (systemd sets `JOURNAL_STREAM`), else `stderr`.
-    public static var detectedSink: Sink {
+    package static var detectedSink: Sink {
         guard let value = getenv("JOURNAL_STREAM").map({ String(cString: $0) }) else { return .stderr }
         // JOURNAL_STREAM is "<dev>:<inode>" of the stream; only trust it if it is our stderr.
         var st = stat()
@@ -46,12 +46,12 @@ public struct DaemonLogHandler: LogHandler {
         return value == "\(st.st_dev):\(st.st_ino)" ? .journald : .stderr
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }

@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// Each call site (file and line) may log `burst` messages per `window`; further ones are
 /// counted, and the next message that gets through carries `suppressed=<count>`.
-public final class LogRateLimiter: Sendable {
+package final class LogRateLimiter: Sendable {
     private struct Site: Hashable {
         var file: String
         var line: UInt
@@ -20,13 +20,13 @@ public final class LogRateLimiter: Sendable {
     private let windowNanos: Int64
     private let sites = Mutex<[Site: Entry]>([:])
 
-    public init(burst: Int = 5, window: Duration = .seconds(10)) {
+    package init(burst: Int = 5, window: Duration = .seconds(10)) {
         self.burst = burst
         self.windowNanos = Int64(window.components.seconds) * 1_000_000_000
     }
 
     /// Whether to emit; if so, how many were suppressed since the last emitted one.
-    public func admit(file: String, line: UInt, now: Int64) -> (emit: Bool, suppressed: Int) {
+    package func admit(file: String, line: UInt, now: Int64) -> (emit: Bool, suppressed: Int) {
         sites.withLock { sites in
             let site = Site(file: file, line: line)
             var entry = sites[site] ?? Entry(windowStart: now, count: 0, suppressed: 0)

@@ -8,25 +8,25 @@ import Glibc
 ///
 /// Outside systemd (no `$NOTIFY_SOCKET`) every call is a cheap no-op, so the daemon behaves
 /// the same in a terminal.
-public struct SystemdNotifier: Sendable {
-    public init() {}
+package struct SystemdNotifier: Sendable {
+    package init() {}
 
     /// Whether a supervisor listens.
-    public var isEnabled: Bool { getenv("NOTIFY_SOCKET") != nil }
+    package var isEnabled: Bool { getenv("NOTIFY_SOCKET") != nil }
 
     /// Sends newline-separated `KEY=value` assignments.
     @discardableResult
-    public func notify(_ assignments: String) -> Bool {
+    package func notify(_ assignments: String) -> Bool {
         sd_notify(0, assignments) > 0
     }
 
-    public func ready(status: String) { notify("READY=1\nSTATUS=\(Self.oneLine(status))") }
-    public func status(_ text: String) { notify("STATUS=\(Self.oneLine(text))") }
-    public func watchdog() { notify("WATCHDOG=1") }
-    public func stopping() { notify("STOPPING=1\nSTATUS=stopping: closing connections, draining, flushing") }
+    package func ready(status: String) { notify("READY=1\nSTATUS=\(Self.oneLine(status))") }
+    package func status(_ text: String) { notify("STATUS=\(Self.oneLine(text))") }
+    package func watchdog() { notify("WATCHDOG=1") }
+    package func stopping() { notify("STOPPING=1\nSTATUS=stopping: closing connections, draining, flushing") }
 
     /// `RELOADING=1` with the `MONOTONIC_USEC` systemd ≥ 253 requires (harmless on 252).
-    public func reloading() {
+    package func reloading() {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         let usec = UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
@@ -34,7 +34,7 @@ public struct SystemdNotifier: Sendable {
     }
 
     /// The watchdog period systemd expects pings within, if it enabled one for this process.
-    public var watchdogTimeout: Duration? {
+    package var watchdogTimeout: Duration? {
         var usec: UInt64 = 0
         guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
         return .microseconds(Int64(usec))

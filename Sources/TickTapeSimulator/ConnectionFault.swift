@@ -3,7 +3,7 @@
 /// Faults arrive on the session's own event loop (``ExchangeSimulator/inject(_:connection:)``), so they
 /// interleave with the message pump exactly where they were injected and a test can tell which messages were
 /// sent before and after.
-public enum ConnectionFault: Sendable, Equatable {
+package enum ConnectionFault: Sendable, Equatable {
     /// Abort the TCP connection (`SO_LINGER` 0), as after a crash or a middlebox timeout.
     case reset
     /// Send a close frame with this code (1000, 1001 at the 24 h mark, 1008 for a policy violation), then close.
@@ -31,7 +31,7 @@ public enum ConnectionFault: Sendable, Equatable {
 }
 
 /// The kinds of bad frame ``ConnectionFault/garbage(_:)`` sends.
-public enum GarbageFrame: String, Sendable, Equatable, CaseIterable {
+package enum GarbageFrame: String, Sendable, Equatable, CaseIterable {
     /// A text frame whose bytes are not UTF-8.
     case invalidUTF8 = "invalid-utf8"
     /// A text frame that is not JSON.
@@ -49,7 +49,7 @@ public enum GarbageFrame: String, Sendable, Equatable, CaseIterable {
 }
 
 /// How the simulator makes the next WebSocket handshakes fail.
-public enum HandshakeFault: Sendable, Equatable {
+package enum HandshakeFault: Sendable, Equatable {
     /// Answer the upgrade request with this HTTP status (429 and 418 as Binance's rate limit and IP ban, 5xx
     /// as an overloaded gateway), with a `Retry-After` header in seconds when given.
     case status(code: Int, retryAfter: Int?)

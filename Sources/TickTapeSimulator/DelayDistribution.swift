@@ -1,5 +1,5 @@
 /// Distribution of the extra latency a ``ConnectionProfile`` adds to each message.
-public enum DelayDistribution: Sendable, Equatable {
+package enum DelayDistribution: Sendable, Equatable {
     /// No extra latency.
     case none
     /// The same latency for every message.

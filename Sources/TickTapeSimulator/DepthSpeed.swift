@@ -1,5 +1,5 @@
 /// One diff-depth update speed: the stream-name suffix and how often an aggregated event is sent.
-public enum DepthSpeed: String, Sendable, Equatable, CaseIterable {
+package enum DepthSpeed: String, Sendable, Equatable, CaseIterable {
     /// `<symbol>@depth`: every 250 ms on USD-M, every 1000 ms on spot.
     case standard
     /// `<symbol>@depth@100ms`.
@@ -10,7 +10,7 @@ public enum DepthSpeed: String, Sendable, Equatable, CaseIterable {
     case realtime
 
     /// The speeds a market serves, in the order their streams are listed.
-    public static func all(for market: SimulatedMarket) -> [DepthSpeed] {
+    package static func all(for market: SimulatedMarket) -> [DepthSpeed] {
         switch market {
         case .usdm: [.standard, .ms500, .ms100, .realtime]
         case .spot: [.standard, .ms100]

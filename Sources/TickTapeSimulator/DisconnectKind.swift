@@ -1,5 +1,5 @@
 /// How ``ExchangeSimulator/disconnect(connection:how:)`` ends a connection.
-public enum DisconnectKind: Sendable, Equatable {
+package enum DisconnectKind: Sendable, Equatable {
     /// Abort the TCP connection (`SO_LINGER` 0, then close) so the client sees a reset, as after a crash or a
     /// middlebox timeout.
     case reset

@@ -23,7 +23,7 @@ import Synchronization
 /// // connect to ws://127.0.0.1:\(port)/stream?streams=btcusdt@bookTicker …
 /// try await simulator.stop()
 /// ```
-public final class ExchangeSimulator: Sendable {
+package final class ExchangeSimulator: Sendable {
     private struct Lifecycle {
         var serverChannel: (any Channel)?
         var boundPort: Int?
@@ -45,7 +45,7 @@ public final class ExchangeSimulator: Sendable {
     ///
     /// - Parameter group: event loops for the server; by default the simulator runs its own group with one
     ///   loop per core and shuts it down in ``stop()``.
-    public init(configuration: SimulatorConfiguration, group: (any EventLoopGroup)? = nil) throws {
+    package init(configuration: SimulatorConfiguration, group: (any EventLoopGroup)? = nil) throws {
         let schedule = try MessageSchedule(source: configuration.source, seed: configuration.seed)
         self.core = SimulatorCore(configuration: configuration, schedule: schedule)
         if let tls = configuration.tls {
@@ -72,7 +72,7 @@ public final class ExchangeSimulator: Sendable {
     ///
     /// The schedule's clock does not start here but when the first client (or the first
     /// ``SimulatorConfiguration/startWhenConnected`` clients) connects, so no backlog is dumped on it.
-    public func start() async throws -> Int {
+    package func start() async throws -> Int {
         try self.lifecycle.withLock { lifecycle in
             guard !lifecycle.started, !lifecycle.stopped else { throw SimulatorError.alreadyStarted }
             lifecycle.started = true
@@ -137,7 +137,7 @@ public final class ExchangeSimulator: Sendable {
 
     /// Closes the listener and every open connection, then shuts down the event loops if the simulator
     /// created them. Safe to call more than once.
-    public func stop() async throws {
+    package func stop() async throws {
         let (server, firstStop, faultTask) = self.lifecycle.withLock { lifecycle -> ((any Channel)?, Bool, Task<Void, Never>?) in
             defer {
                 lifecycle.serverChannel = nil
@@ -160,36 +160,36 @@ public final class ExchangeSimulator: Sendable {
 
     /// Number of messages of the source schedule produced so far: the highest index any connection has
     /// reached, plus one. It stops at the source's length when a recording or a counted feed ends.
-    public var messageCount: Int {
+    package var messageCount: Int {
         self.core.producedCount
     }
 
     /// Indices (into the source schedule) of the data messages written to connection index `connection`, in
     /// order, across all its TCP sessions. Empty when ``SimulatorConfiguration/recordsSentMessages`` is off.
-    public func sentMessages(connection: Int) -> [Int] {
+    package func sentMessages(connection: Int) -> [Int] {
         self.core.sentMessages(connection: connection)
     }
 
     /// The exact text of message `index` as a client receives it: the combined envelope or the bare payload.
     ///
     /// Synthetic `E`/`T` depend on the schedule's clock, so ask after the first client has connected.
-    public func frame(message index: Int, combined: Bool) -> String {
+    package func frame(message index: Int, combined: Bool) -> String {
         let wallClock = self.core.clock?.wallClockNanos ?? 0
         return self.core.schedule.text(index, combined: combined, wallClockBaseNanos: wallClock)
     }
 
     /// Stream names the source can deliver (`btcusdt@bookTicker`, …), in schedule order.
-    public var streamNames: [String] {
+    package var streamNames: [String] {
         self.core.schedule.streamNames
     }
 
     /// Total number of messages in the source, `nil` for an endless synthetic feed.
-    public var sourceMessageCount: Int? {
+    package var sourceMessageCount: Int? {
         self.core.schedule.count
     }
 
     /// Ends every open session of connection index `connection`, as an exchange or a network would.
-    public func disconnect(connection: Int, how: DisconnectKind) {
+    package func disconnect(connection: Int, how: DisconnectKind) {
         for channel in self.core.channels(connection: connection) {
             channel.pipeline.fireUserInboundEventTriggered(SimulatorCommand.disconnect(how))
         }
@@ -197,7 +197,7 @@ public final class ExchangeSimulator: Sendable {
 
     /// Applies `fault` to every open session of connection index `connection`, or of every connection when
     /// `nil` (Binance disconnecting everything during an upgrade).
-    public func inject(_ fault: ConnectionFault, connection: Int?) {
+    package func inject(_ fault: ConnectionFault, connection: Int?) {
         let channels = connection.map { self.core.channels(connection: $0) } ?? self.core.allChannels()
         for channel in channels {
             channel.pipeline.fireUserInboundEventTriggered(SimulatorCommand.fault(fault))
@@ -207,7 +207,7 @@ public final class ExchangeSimulator: Sendable {
     /// Makes the next `count` handshakes fail with `fault`: those of connection index `connection` for an
     /// HTTP status (`nil`: whichever connection comes first), the next TLS handshakes for a wrong
     /// certificate. A wrong certificate needs a TLS listener; its throw-away CA is minted on first use.
-    public func failHandshakes(_ fault: HandshakeFault, connection: Int? = nil, count: Int = 1) throws {
+    package func failHandshakes(_ fault: HandshakeFault, connection: Int? = nil, count: Int = 1) throws {
         if fault == .wrongCertificate, self.sslContext != nil, self.lifecycle.withLock({ $0.wrongCertificate }) == nil {
             let directory = FileManager.default.temporaryDirectory.path + "/ticktape-wrong-ca-\(UInt64.random(in: 0...UInt64.max))"
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -223,7 +223,7 @@ public final class ExchangeSimulator: Sendable {
 
     /// Closes the listener for `duration`, so every connection attempt meanwhile is refused (`ECONNREFUSED`),
     /// then listens on the same port again. Open sessions are not touched.
-    public func refuseConnections(for duration: Duration) async throws {
+    package func refuseConnections(for duration: Duration) async throws {
         let (server, port) = self.lifecycle.withLock { ($0.serverChannel, $0.boundPort) }
         guard let server, let port else { return }
         self.lifecycle.withLock { $0.serverChannel = nil }
@@ -239,7 +239,7 @@ public final class ExchangeSimulator: Sendable {
     /// seed independently of the live feed (a fresh book stepped forward), with the best `limit` levels per
     /// side (all when `nil`). `nil` when the source has no such symbol or no update ends at that id (the
     /// initial book's id counts). Costs one replay of the symbol's updates so far.
-    public func trueBook(symbol: String, atUpdateID updateID: UInt64, limit: Int? = nil) -> SimulatedDepth? {
+    package func trueBook(symbol: String, atUpdateID updateID: UInt64, limit: Int? = nil) -> SimulatedDepth? {
         guard let feed = self.core.schedule.depth, let index = feed.configuration.symbols.firstIndex(of: symbol) else {
             return nil
         }
@@ -250,14 +250,14 @@ public final class ExchangeSimulator: Sendable {
 
     /// Starts the schedule's clock now, without waiting for a WebSocket client: for tests that only fetch REST
     /// snapshots but want the books to move.
-    public func startClock() {
+    package func startClock() {
         self.core.startClock()
     }
 
     /// Makes the next book update of `symbol` (every symbol when `nil`) change the book without being
     /// published on any stream: a chain break that every connection sees, so a client must resync. Logged in
     /// ``chainBreaks``.
-    public func breakChain(symbol: String? = nil) {
+    package func breakChain(symbol: String? = nil) {
         guard let feed = self.core.schedule.depth else { return }
         if let symbol {
             guard let index = feed.configuration.symbols.firstIndex(of: symbol) else { return }
@@ -269,17 +269,17 @@ public final class ExchangeSimulator: Sendable {
 
     /// Every unpublished update so far (configured ``SyntheticDepthBook/chainBreaks`` and ``breakChain(symbol:)``),
     /// in order.
-    public var chainBreaks: [ChainBreak] {
+    package var chainBreaks: [ChainBreak] {
         self.core.schedule.depth?.chainBreaks ?? []
     }
 
     /// What the REST depth endpoint of `market` has served so far.
-    public func restStatistics(_ market: SimulatedMarket) -> RestStatistics {
+    package func restStatistics(_ market: SimulatedMarket) -> RestStatistics {
         self.core.rest.statistics(market)
     }
 
     /// Applies `fault` to the next `count` REST depth requests (any market), in arrival order.
-    public func failRestRequests(_ fault: RestFault, count: Int = 1) {
+    package func failRestRequests(_ fault: RestFault, count: Int = 1) {
         self.core.rest.enqueue(fault, count: count)
     }
 
@@ -340,7 +340,7 @@ public final class ExchangeSimulator: Sendable {
     /// Message `i` of the schedule is entry `i`. Times are `CLOCK_REALTIME`, taken once per pump batch just
     /// before the batch's write.
     @discardableResult
-    public func writeSendLog(to path: String) throws -> Int {
+    package func writeSendLog(to path: String) throws -> Int {
         guard let firstSends = self.core.firstSends else { throw SimulatorError.sendLogNotRecorded }
         let log = firstSends.snapshot
         let count = log.firstNanos.count
@@ -366,7 +366,7 @@ public final class ExchangeSimulator: Sendable {
     }
 
     /// Number of WebSocket sessions currently open.
-    public var activeConnections: Int {
+    package var activeConnections: Int {
         self.core.activeSessionCount
     }
 }

@@ -1,16 +1,16 @@
 /// Faults to inject at set times, and optionally at random, seeded times: the script form of
 /// ``ExchangeSimulator/inject(_:connection:)`` for `ticktape simulate --fault` and soak runs.
-public struct FaultScript: Sendable, Equatable {
+package struct FaultScript: Sendable, Equatable {
     /// One scheduled fault.
-    public struct Step: Sendable, Equatable {
+    package struct Step: Sendable, Equatable {
         /// Time after ``ExchangeSimulator/start()``.
-        public var at: Duration
+        package var at: Duration
         /// Connection index, or `nil` for every open connection at once.
-        public var connection: Int?
+        package var connection: Int?
         /// What happens.
-        public var action: Action
+        package var action: Action
 
-        public init(at: Duration, connection: Int?, action: Action) {
+        package init(at: Duration, connection: Int?, action: Action) {
             self.at = at
             self.connection = connection
             self.action = action
@@ -18,7 +18,7 @@ public struct FaultScript: Sendable, Equatable {
     }
 
     /// A fault on a live session, on the next handshakes, or on the listener.
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         case live(ConnectionFault)
         case handshake(HandshakeFault)
         /// Close the listener for this long, so connection attempts are refused.
@@ -32,12 +32,12 @@ public struct FaultScript: Sendable, Equatable {
 
     /// Random faults: one every `meanInterval` on average (exponential gaps), on a random connection among
     /// `connections`, of a kind drawn from `kinds`; reproducible from ``SimulatorConfiguration/seed``.
-    public struct Random: Sendable, Equatable {
-        public var meanInterval: Duration
-        public var connections: Int
-        public var kinds: [ConnectionFault]
+    package struct Random: Sendable, Equatable {
+        package var meanInterval: Duration
+        package var connections: Int
+        package var kinds: [ConnectionFault]
 
-        public init(meanInterval: Duration, connections: Int, kinds: [ConnectionFault] = Random.recoverable) {
+        package init(meanInterval: Duration, connections: Int, kinds: [ConnectionFault] = Random.recoverable) {
             self.meanInterval = meanInterval
             self.connections = connections
             self.kinds = kinds
@@ -45,7 +45,7 @@ public struct FaultScript: Sendable, Equatable {
 
         /// Faults a client recovers from without help: everything but an endless stall with pings answered
         /// (that one needs the client's staleness watchdog, which is what it tests).
-        public static let recoverable: [ConnectionFault] = [
+        package static let recoverable: [ConnectionFault] = [
             .reset, .close(code: 1000), .close(code: 1001), .close(code: 1008), .stall(answerPings: true),
             .stall(answerPings: false), .garbage(.invalidUTF8), .garbage(.invalidJSON), .garbage(.truncatedJSON),
             .garbage(.oversize), .garbage(.binary), .garbage(.unknownEvent), .garbage(.missingFields),
@@ -53,13 +53,13 @@ public struct FaultScript: Sendable, Equatable {
         ]
     }
 
-    public var steps: [Step]
-    public var random: Random?
+    package var steps: [Step]
+    package var random: Random?
 
-    public init(steps: [Step] = [], random: Random? = nil) {
+    package init(steps: [Step] = [], random: Random? = nil) {
         self.steps = steps
         self.random = random
     }
 
-    public var isEmpty: Bool { steps.isEmpty && random == nil }
+    package var isEmpty: Bool { steps.isEmpty && random == nil }
 }

@@ -1,5 +1,5 @@
 /// Where the simulator's global message sequence comes from.
-public enum MessageSource: Sendable {
+package enum MessageSource: Sendable {
     /// Generated `bookTicker` messages at a fixed rate, for load and latency tests.
     case synthetic(SyntheticBookTicker)
     /// Generated diff-depth events of synthetic order books (USD-M or spot rules), with REST snapshots

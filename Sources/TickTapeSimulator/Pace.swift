@@ -1,5 +1,5 @@
 /// How fast a recording is replayed relative to the time it was captured in.
-public enum Pace: Sendable, Equatable {
+package enum Pace: Sendable, Equatable {
     /// Keep the recorded gaps between messages.
     case original
     /// Divide the recorded gaps by the factor (`scaled(10)` replays ten times faster).

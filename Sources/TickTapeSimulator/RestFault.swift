@@ -1,5 +1,5 @@
 /// A fault on the simulator's next REST depth requests (``ExchangeSimulator/failRestRequests(_:count:)``).
-public enum RestFault: Sendable, Equatable {
+package enum RestFault: Sendable, Equatable {
     /// Take the snapshot on arrival but send it this much later, as a slow gateway: the stream moves on
     /// meanwhile, so a client must buffer diffs while the snapshot is in flight.
     case delay(Duration)

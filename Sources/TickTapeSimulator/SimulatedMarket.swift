@@ -1,6 +1,6 @@
 /// Which Binance market a synthetic order book imitates: it decides the depth payload's shape, the update-id
 /// rules, the price and quantity formats, and which REST path serves the snapshot.
-public enum SimulatedMarket: String, Sendable, Equatable, CaseIterable {
+package enum SimulatedMarket: String, Sendable, Equatable, CaseIterable {
     /// USD-M futures: `pu` chains the events, ids may skip between events (`U > pu + 1` is normal), the
     /// payload carries `T`; snapshots at `/fapi/v1/depth`; prices like `"61800.10"`, quantities like `"1.234"`.
     case usdm
@@ -9,7 +9,7 @@ public enum SimulatedMarket: String, Sendable, Equatable, CaseIterable {
     case spot
 
     /// The REST path of the depth snapshot.
-    public var depthPath: String {
+    package var depthPath: String {
         switch self {
         case .usdm: "/fapi/v1/depth"
         case .spot: "/api/v3/depth"
@@ -17,7 +17,7 @@ public enum SimulatedMarket: String, Sendable, Equatable, CaseIterable {
     }
 
     /// Binance's request-weight budget per minute for this market.
-    public var defaultWeightLimit: Int {
+    package var defaultWeightLimit: Int {
         switch self {
         case .usdm: 2400
         case .spot: 6000
@@ -36,7 +36,7 @@ public enum SimulatedMarket: String, Sendable, Equatable, CaseIterable {
     ///
     /// USD-M accepts only 5, 10, 20, 50 (weight 2), 100 (5), 500 (10) and 1000 (20); spot any limit from 1 to
     /// 5000, weighted 5 up to 100, 25 up to 500, 50 up to 1000 and 250 beyond.
-    public func snapshotWeight(limit: Int) -> Int? {
+    package func snapshotWeight(limit: Int) -> Int? {
         switch self {
         case .usdm:
             switch limit {

@@ -3,65 +3,65 @@
 /// The defaults describe a quiet, Binance-like USD-M endpoint on an ephemeral loopback port: plain `ws://`,
 /// server pings every 180 s (as UM does), no per-connection impairments and the control-message limit that
 /// Binance enforces. Tests and benchmarks change only what they exercise.
-public struct SimulatorConfiguration: Sendable {
+package struct SimulatorConfiguration: Sendable {
     /// Address to bind. Loopback by default so a test never exposes a port.
-    public var host: String = "127.0.0.1"
+    package var host: String = "127.0.0.1"
     /// Port to bind; `0` asks the kernel for an ephemeral port, which ``ExchangeSimulator/start()`` returns.
-    public var port: Int = 0
+    package var port: Int = 0
     /// PEM certificate chain and key for `wss://`; `nil` serves plain `ws://`.
-    public var tls: TLSFiles?
+    package var tls: TLSFiles?
     /// Where the global message schedule comes from.
-    public var source: MessageSource
+    package var source: MessageSource
     /// Interval of server-initiated ping frames (payload: the current Unix time in ms, like Binance UM).
-    public var pingInterval: Duration = .seconds(180)
+    package var pingInterval: Duration = .seconds(180)
     /// Impairments per client connection index; an index without an entry gets ``ConnectionProfile/init()``.
-    public var profiles: [ConnectionProfile] = []
+    package var profiles: [ConnectionProfile] = []
     /// Seed for every pseudo-random choice (update ids, prices, drops, delays), so runs are reproducible.
-    public var seed: UInt64 = 1
+    package var seed: UInt64 = 1
     /// The schedule's clock starts once this many WebSocket sessions have connected.
     ///
     /// With the default `1` the first client starts the clock and later clients join live, as on Binance.
     /// Setting it to N makes N racing connections all start at message 0, which keeps multi-connection
     /// tests deterministic.
-    public var startWhenConnected: Int = 1
+    package var startWhenConnected: Int = 1
     /// Incoming text/ping/pong frames allowed per connection within one second before the server closes it
     /// with 1008, like Binance's 10 msg/s rule; `nil` disables the check.
-    public var controlMessageLimit: Int? = 10
+    package var controlMessageLimit: Int? = 10
     /// Smallest gap between two pump runs of one connection while messages are arriving faster than this.
     ///
     /// At 200k msg/s a message is due every 5 µs; waking for each would cost a syscall per message. Coalescing
     /// into windows of this length keeps the writes large while timing stays accurate to about this value.
-    public var batchWindow: Duration = .microseconds(100)
+    package var batchWindow: Duration = .microseconds(100)
     /// Whether ``ExchangeSimulator/sentMessages(connection:)`` is recorded. Long-running CLI sessions at high
     /// rates turn it off because the log grows by 8 bytes per message and connection.
-    public var recordsSentMessages: Bool = true
+    package var recordsSentMessages: Bool = true
     /// Whether the earliest send time of every message over all connections is recorded, for
     /// ``ExchangeSimulator/writeSendLog(to:)`` (the end-to-end benchmark's reference clock). Off by default;
     /// costs 9 bytes per message index and one clock read per pump batch.
-    public var recordsFirstSendTimes: Bool = false
+    package var recordsFirstSendTimes: Bool = false
     /// How long a WebSocket session may live before the server closes it with 1001, like Binance's 24 h
     /// cut; `nil` keeps sessions forever. Tests scale it down to seconds.
-    public var connectionLifetime: Duration?
+    package var connectionLifetime: Duration?
     /// Faults injected at set or random times once the simulator has started.
-    public var faults = FaultScript()
+    package var faults = FaultScript()
     /// Weight budgets of the REST depth endpoints (`/fapi/v1/depth`, `/api/v3/depth`).
-    public var rest = RestLimits()
+    package var rest = RestLimits()
 
     /// Creates a configuration serving `source` with all other settings at their defaults.
-    public init(source: MessageSource) {
+    package init(source: MessageSource) {
         self.source = source
     }
 }
 
 /// PEM files for a TLS (`wss://`) listener.
-public struct TLSFiles: Sendable {
+package struct TLSFiles: Sendable {
     /// Path of the PEM certificate chain, leaf first.
-    public var certificateChainPath: String
+    package var certificateChainPath: String
     /// Path of the PEM private key matching the leaf certificate.
-    public var privateKeyPath: String
+    package var privateKeyPath: String
 
     /// Creates a TLS file pair.
-    public init(certificateChainPath: String, privateKeyPath: String) {
+    package init(certificateChainPath: String, privateKeyPath: String) {
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
     }

@@ -1,5 +1,5 @@
 /// Errors the simulator reports while being configured or started.
-public enum SimulatorError: Error, Sendable, Equatable {
+package enum SimulatorError: Error, Sendable, Equatable {
     /// The recording file could not be read.
     case recordingUnreadable(path: String, reason: String)
     /// A recording line is not `<local_recv_ns> <frame>`; `line` is 1-based.

@@ -3,16 +3,16 @@
 ///
 /// Payloads have the exact shape Binance sends, with update ids and prices derived from the message index
 /// and the seed only, so every connection sees identical bytes for the same message.
-public struct SyntheticBookTicker: Sendable {
+package struct SyntheticBookTicker: Sendable {
     /// Lowercase symbols; each one is served as the stream `<symbol>@bookTicker`.
-    public var symbols: [String]
+    package var symbols: [String]
     /// Messages per second over all symbols together.
-    public var rate: Double
+    package var rate: Double
     /// Number of messages after which the feed stops (connections stay open); `nil` runs forever.
-    public var count: Int?
+    package var count: Int?
 
     /// Creates a synthetic feed.
-    public init(symbols: [String] = ["btcusdt"], rate: Double, count: Int? = nil) {
+    package init(symbols: [String] = ["btcusdt"], rate: Double, count: Int? = nil) {
         self.symbols = symbols
         self.rate = rate
         self.count = count

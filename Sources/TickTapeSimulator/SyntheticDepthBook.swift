@@ -5,24 +5,24 @@
 /// The book is a pure function of the seed and the update ordinal, so the ground truth at any update id can
 /// be rebuilt independently (``ExchangeSimulator/trueBook(symbol:atUpdateID:limit:)``), and the REST snapshot
 /// is consistent with the stream: its `lastUpdateId` is the last update applied to the book it returns.
-public struct SyntheticDepthBook: Sendable {
+package struct SyntheticDepthBook: Sendable {
     /// Which market's rules and formats to follow.
-    public var market: SimulatedMarket
+    package var market: SimulatedMarket
     /// Lowercase symbols; each is served as `<symbol>@depth…` streams.
-    public var symbols: [String]
+    package var symbols: [String]
     /// Book updates per second over all symbols together.
-    public var rate: Double
+    package var rate: Double
     /// The speeds served; every symbol gets one stream per speed. Defaults to all the market has.
-    public var speeds: [DepthSpeed]
+    package var speeds: [DepthSpeed]
     /// Price levels per side the book spans around its mid price (levels inside may be empty).
-    public var levelsPerSide: Int
+    package var levelsPerSide: Int
     /// Times after the schedule starts at which the exchange itself skips update ids: the first update of
     /// every symbol at or after each time changes the book but is published on no stream, so every
     /// connection sees the same break and a client must resync once per symbol.
-    public var chainBreaks: [Duration]
+    package var chainBreaks: [Duration]
 
     /// Creates a synthetic depth feed.
-    public init(
+    package init(
         market: SimulatedMarket = .usdm,
         symbols: [String] = ["btcusdt"],
         rate: Double,

@@ -6,7 +6,7 @@ import Foundation
 /// verify for real (full verification against a private CA, not verification turned off). The server
 /// certificate carries `DNS:localhost` and `IP:127.0.0.1`, so clients connect to `127.0.0.1` with
 /// `serverHostname: "localhost"`. Certificates are valid for 30 days.
-public enum TestCertificateAuthority {
+package enum TestCertificateAuthority {
     /// Writes `ca.pem`, `ca.key`, `server.pem` and `server.key` (plus intermediates) into `directory`,
     /// creating it if needed.
     ///
@@ -14,7 +14,7 @@ public enum TestCertificateAuthority {
     ///   `keyPath`, the server's unencrypted private key.
     /// - Throws: ``SimulatorError/certificateGenerationFailed(command:status:)`` if `openssl` is missing or
     ///   fails.
-    public static func make(in directory: String) throws -> (caPath: String, certPath: String, keyPath: String) {
+    package static func make(in directory: String) throws -> (caPath: String, certPath: String, keyPath: String) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let base = URL(fileURLWithPath: directory)
         func path(_ name: String) -> String { base.appendingPathComponent(name).path }

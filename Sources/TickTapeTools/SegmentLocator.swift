@@ -3,19 +3,19 @@ import TickTape
 /// Turns the paths given to `ticktape verify` / `stats` into segments: a manifest, a sealed
 /// data file, a plain segment, or a directory (searched two levels deep, so both a capture
 /// directory and a whole `data_dir` work).
-public enum SegmentLocator {
+package enum SegmentLocator {
     /// What was found.
-    public struct Found: Sendable, Equatable {
+    package struct Found: Sendable, Equatable {
         /// Manifests of sealed segments, in name order.
-        public var manifests: [String] = []
+        package var manifests: [String] = []
         /// Plain segments (`.tape.open`, `.tape` without manifest): being written, or waiting
         /// for the sealer or for crash recovery.
-        public var unsealed: [String] = []
+        package var unsealed: [String] = []
         /// Sealed data files without a manifest, and paths that are no segment at all.
-        public var problems: [String] = []
+        package var problems: [String] = []
     }
 
-    public static func find(_ paths: [String]) -> Found {
+    package static func find(_ paths: [String]) -> Found {
         var found = Found()
         var seen = Set<String>()
         func addManifest(_ path: String) {

@@ -7,19 +7,19 @@ import TickTape
 ///
 /// Everything is recomputed from the data file with the sealer's own ``SegmentTally``, so a
 /// flipped byte, a missing line and an edited count all show up, each named.
-public enum SegmentVerifier {
+package enum SegmentVerifier {
     /// The outcome for one segment.
-    public struct Result: Sendable {
-        public var manifestPath: String
-        public var manifest: SegmentManifest?
+    package struct Result: Sendable {
+        package var manifestPath: String
+        package var manifest: SegmentManifest?
         /// Every mismatch found; empty means the segment verifies.
-        public var problems: [String] = []
-        public var ok: Bool { problems.isEmpty }
+        package var problems: [String] = []
+        package var ok: Bool { problems.isEmpty }
     }
 
     /// Verifies the segment of the manifest at `manifestPath`. `progress` gets (bytes read,
     /// data file size) as the file is read.
-    public static func verify(manifestPath: String, progress: ((Int64, Int64) -> Void)? = nil) -> Result {
+    package static func verify(manifestPath: String, progress: ((Int64, Int64) -> Void)? = nil) -> Result {
         var result = Result(manifestPath: manifestPath)
         let manifest: SegmentManifest
         do {

@@ -7,10 +7,10 @@ import Synchronization
 ///
 /// The capture is the unit that reload adds, removes or resizes; everything it owns lives
 /// and dies with it.
-public final class Capture: Sendable {
+package final class Capture: Sendable {
     private let state: Mutex<(config: CaptureConfig, sessions: [WebSocketSession])>
-    public let merger: CaptureMerger
-    public let writer: SegmentWriter
+    package let merger: CaptureMerger
+    package let writer: SegmentWriter
     /// The TLS context shared by the capture's sessions (nil for ws://).
     let tls: NIOSSLContext?
     /// Lets one of the capture's connections rotate at a time.
@@ -24,25 +24,25 @@ public final class Capture: Sendable {
     }
 
     /// The configuration the capture runs with.
-    public var config: CaptureConfig { state.withLock { $0.config } }
+    package var config: CaptureConfig { state.withLock { $0.config } }
 
     /// The capture's sessions, by connection index.
-    public var sessions: [WebSocketSession] { state.withLock { $0.sessions } }
+    package var sessions: [WebSocketSession] { state.withLock { $0.sessions } }
 
     /// Connections currently open.
-    public var connectionsUp: Int {
+    package var connectionsUp: Int {
         sessions.reduce(0) { $0 + ($1.statistics.connected.load(ordering: .relaxed) ? 1 : 0) }
     }
 
     /// Whether at least one connection is open and has delivered data.
-    public var isDelivering: Bool {
+    package var isDelivering: Bool {
         sessions.contains {
             $0.statistics.connected.load(ordering: .relaxed) && $0.statistics.framesReceived.load(ordering: .relaxed) > 0
         }
     }
 
     /// Per-connection counters.
-    public var connectionSnapshots: [ConnectionStatistics.Snapshot] { sessions.map(\.statistics.snapshot) }
+    package var connectionSnapshots: [ConnectionStatistics.Snapshot] { sessions.map(\.statistics.snapshot) }
 
     func setConfig(_ config: CaptureConfig) {
         state.withLock { $0.config = config }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// during the whole drain. A cancelled group (another service failed) drains too: there is no
 /// shortcut that would leave a segment unsealed.
 extension CaptureEngine: Service {
-    public func run() async throws {
+    package func run() async throws {
         try await start()
         try? await gracefulShutdown()
         await stop()

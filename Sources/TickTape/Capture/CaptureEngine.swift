@@ -10,21 +10,21 @@ import Synchronization
 /// each stage has somewhere to put what it produces: stopping closes the sockets first, then
 /// drains the rings, then flushes and fsyncs the files. ``apply(_:)`` changes a running engine
 /// to a new configuration, touching only what differs.
-public final class CaptureEngine: Sendable {
-    public let plan: ThreadPlan
-    public let group: MultiThreadedEventLoopGroup
-    public let merger: Merger
-    public let budget: ConnectAttemptBudget
+package final class CaptureEngine: Sendable {
+    package let plan: ThreadPlan
+    package let group: MultiThreadedEventLoopGroup
+    package let merger: Merger
+    package let budget: ConnectAttemptBudget
     /// Latency histograms, summaries and alarms (nil when `[telemetry] enabled = false`). The
     /// engine registers its captures with it; starting and stopping it is its owner's business
     /// (in the daemon, a service of the same `ServiceGroup`).
-    public let telemetry: TelemetryService?
+    package let telemetry: TelemetryService?
     /// Live order books and latest ticks (nil when no capture keeps books).
     package let books: BookService?
     /// The REST snapshots' event loop: never a capture loop.
     private let restGroup: MultiThreadedEventLoopGroup?
     /// Opened when ``start()`` has launched every capture.
-    public let started = StartupLatch()
+    package let started = StartupLatch()
     private let logger: Logger
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
     /// Test-only fault switches (nil in production), shared by the merger and every writer.
@@ -49,7 +49,7 @@ public final class CaptureEngine: Sendable {
     }
 
     /// Builds the engine; nothing runs until ``start()``. `faults` is for tests only.
-    public init(
+    package init(
         config: TickTapeConfig,
         logger: Logger,
         onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil,
@@ -83,17 +83,17 @@ public final class CaptureEngine: Sendable {
     }
 
     /// The configuration in force.
-    public var config: TickTapeConfig { state.withLock { $0.config } }
+    package var config: TickTapeConfig { state.withLock { $0.config } }
 
     /// The running captures.
-    public var captures: [Capture] { state.withLock { $0.captures } }
+    package var captures: [Capture] { state.withLock { $0.captures } }
 
     /// Opens storage and starts every capture.
     ///
     /// Everything that can fail (storage directories, recovery, TLS contexts) is prepared
     /// before any thread starts; if it fails the event loops are shut down too, so a failed
     /// start leaves nothing running.
-    public func start() async throws {
+    package func start() async throws {
         let config = try state.withLock { s -> TickTapeConfig in
             guard !s.started else { throw EngineError.alreadyStarted }
             s.started = true
@@ -121,7 +121,7 @@ public final class CaptureEngine: Sendable {
     }
 
     /// Stops everything: sessions, then merger (draining the rings), then writers (flush, fsync, close).
-    public func stop() async {
+    package func stop() async {
         let captures = state.withLock { s -> [Capture] in
             s.stopping = true
             return s.captures.filter { s.claimStop(of: $0) }
@@ -147,7 +147,7 @@ public final class CaptureEngine: Sendable {
     }
 
     /// Whether every capture has at least one connection open and delivering.
-    public var everyCaptureDelivering: Bool {
+    package var everyCaptureDelivering: Bool {
         let captures = self.captures
         return !captures.isEmpty && captures.allSatisfy(\.isDelivering)
     }
@@ -161,7 +161,7 @@ public final class CaptureEngine: Sendable {
     /// flush settings; the connection budget. A capture whose URL, `subscribe` list or CA file
     /// changed is replaced (stopped, drained, restarted). Not live (kept as they were, and
     /// reported): `data_dir`, CPU plan, merger idle strategy, ring capacity.
-    public func apply(_ new: TickTapeConfig) async throws -> ReloadReport {
+    package func apply(_ new: TickTapeConfig) async throws -> ReloadReport {
         guard !state.withLock({ $0.stopping }) else { throw EngineError.stopping }
         var report = ReloadReport()
         let old = config
@@ -325,7 +325,7 @@ public final class CaptureEngine: Sendable {
     // MARK: Status
 
     /// One line per capture for logs and systemd's STATUS: connections up, totals, alarms.
-    public func statusSummary() -> String {
+    package func statusSummary() -> String {
         captures.map { capture in
             let st = capture.merger.statistics
             var parts = [
@@ -347,7 +347,7 @@ public final class CaptureEngine: Sendable {
 
     /// Liveness for the watchdog: the merger's heartbeat moved since `previousHeartbeat` and
     /// every event loop ran a no-op task within `timeout`.
-    public func probeLiveness(previousHeartbeat: Int, timeout: Duration) async -> Liveness {
+    package func probeLiveness(previousHeartbeat: Int, timeout: Duration) async -> Liveness {
         let heartbeat = merger.heartbeat.load(ordering: .relaxed)
         let loopsAnswered = await Self.loopsAnswer(group, within: timeout)
         return Liveness(heartbeat: heartbeat, mergerProgressed: heartbeat != previousHeartbeat, loopsAnswered: loopsAnswered)
@@ -395,19 +395,19 @@ private final class ResumedFlag: Sendable {
 }
 
 /// The answer of ``CaptureEngine/probeLiveness(previousHeartbeat:timeout:)``.
-public struct Liveness: Sendable, Equatable {
-    public var heartbeat: Int
-    public var mergerProgressed: Bool
-    public var loopsAnswered: Bool
-    public var isAlive: Bool { mergerProgressed && loopsAnswered }
+package struct Liveness: Sendable, Equatable {
+    package var heartbeat: Int
+    package var mergerProgressed: Bool
+    package var loopsAnswered: Bool
+    package var isAlive: Bool { mergerProgressed && loopsAnswered }
 }
 
 /// What a reload changed, and what it could not change without a restart.
-public struct ReloadReport: Sendable, Equatable {
-    public var applied: [String] = []
-    public var notApplied: [String] = []
+package struct ReloadReport: Sendable, Equatable {
+    package var applied: [String] = []
+    package var notApplied: [String] = []
 
-    public var summary: String {
+    package var summary: String {
         var parts: [String] = []
         parts.append(applied.isEmpty ? "no changes" : applied.joined(separator: ", "))
         if !notApplied.isEmpty { parts.append("not applied: " + notApplied.joined(separator: ", ")) }
@@ -416,10 +416,10 @@ public struct ReloadReport: Sendable, Equatable {
 }
 
 /// Misuse of the engine's lifecycle.
-public enum EngineError: Error, CustomStringConvertible {
+package enum EngineError: Error, CustomStringConvertible {
     case alreadyStarted
     case stopping
-    public var description: String {
+    package var description: String {
         switch self {
         case .alreadyStarted: "the engine was already started"
         case .stopping: "the engine is stopping"

@@ -7,17 +7,17 @@
 /// - 3+ CPUs: the first CPU is left to the kernel (interrupts, journald, writers), the last
 ///   one goes to the merger, the ones between to event loops, never more loops than sessions.
 /// Writer threads are unpinned: they sleep in `write(2)`/`fsync` and should go wherever is idle.
-public struct ThreadPlan: Sendable, Equatable {
-    public var eventLoopCPUs: [Int]
-    public var mergerCPU: Int?
+package struct ThreadPlan: Sendable, Equatable {
+    package var eventLoopCPUs: [Int]
+    package var mergerCPU: Int?
 
-    public init(eventLoopCPUs: [Int], mergerCPU: Int?) {
+    package init(eventLoopCPUs: [Int], mergerCPU: Int?) {
         self.eventLoopCPUs = eventLoopCPUs
         self.mergerCPU = mergerCPU
     }
 
     /// Resolves the configuration against the CPUs we may use. Throws if an explicit CPU is not allowed.
-    public static func make(engine: EngineConfig, sessions: Int, allowed: [Int] = CPUAffinity.allowedCPUs()) throws -> ThreadPlan {
+    package static func make(engine: EngineConfig, sessions: Int, allowed: [Int] = CPUAffinity.allowedCPUs()) throws -> ThreadPlan {
         let allowed = allowed.isEmpty ? [0] : allowed
         var merger: Int?
         switch engine.mergerCPU {

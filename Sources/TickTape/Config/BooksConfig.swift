@@ -1,13 +1,13 @@
 /// `[books]`: settings shared by every capture's books, above all the REST weight budget, which Binance
 /// counts per IP and so per process, not per capture.
-public struct BooksConfig: Sendable, Equatable {
+package struct BooksConfig: Sendable, Equatable {
     /// `usdm_weight_limit`: request weight per minute the USD-M snapshots may use (Binance: 2400). Lower it
     /// when other programs on the same IP use the REST API too.
-    public var usdmWeightLimit: Int
+    package var usdmWeightLimit: Int
     /// `spot_weight_limit`: the same for spot (Binance: 6000).
-    public var spotWeightLimit: Int
+    package var spotWeightLimit: Int
 
-    public init(usdmWeightLimit: Int = 2400, spotWeightLimit: Int = 6000) {
+    package init(usdmWeightLimit: Int = 2400, spotWeightLimit: Int = 6000) {
         self.usdmWeightLimit = usdmWeightLimit
         self.spotWeightLimit = spotWeightLimit
     }

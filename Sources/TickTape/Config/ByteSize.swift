@@ -3,7 +3,7 @@
 ///
 /// Both binary (KiB, MiB, GiB, TiB) and decimal (kB/KB, MB, GB, TB) units are accepted, and
 /// they mean what they say: mixing them up is a 5–10 % error that is hard to notice.
-public enum ByteSize {
+package enum ByteSize {
     private static let units: [(name: String, bytes: Int64)] = [
         ("b", 1),
         ("kb", 1_000), ("mb", 1_000_000), ("gb", 1_000_000_000), ("tb", 1_000_000_000_000),
@@ -14,7 +14,7 @@ public enum ByteSize {
 
     /// Parses `<number>[ ]<unit>`; units are case-insensitive. A decimal fraction is allowed
     /// (`"1.5GiB"`) when the result is a whole number of bytes.
-    public static func parse(_ text: String) throws(ConfigValueError) -> Int64 {
+    package static func parse(_ text: String) throws(ConfigValueError) -> Int64 {
         let utf8 = Array(text.utf8)
         var index = 0
         var integerPart: Int64 = 0
@@ -80,7 +80,7 @@ public enum ByteSize {
 
     /// Formats a size exactly, in the largest unit that divides it (binary units preferred):
     /// `"256MiB"`, `"1MB"`, `"1500B"`. `parse` gives the same number back.
-    public static func format(_ bytes: Int64) -> String {
+    package static func format(_ bytes: Int64) -> String {
         if bytes < 0 {
             return "-" + format(bytes == .min ? .max : -bytes)
         }

@@ -1,5 +1,5 @@
 /// Which CPUs the networking event loops run on.
-public enum CPUSelection: Sendable, Equatable {
+package enum CPUSelection: Sendable, Equatable {
     /// One event loop per available CPU, left to the scheduler.
     case auto
     /// One event loop pinned to each listed CPU (0-based, as in `taskset`/`lscpu`), so the

@@ -1,18 +1,18 @@
 /// A capture's order-book settings: whether books are kept for its diff-depth streams, where and how large
 /// their REST snapshots are, and how often a checkpoint snapshot is recorded.
-public struct CaptureBooksConfig: Sendable, Equatable {
+package struct CaptureBooksConfig: Sendable, Equatable {
     /// `books`: keep a local book per diff-depth stream. Default: on exactly when the capture carries a
     /// diff-depth stream (`@depth`, `@depth@100ms`, …), since only those need the snapshot procedure; a
     /// capture of bookTicker or trades costs nothing.
-    public var enabled: Bool
+    package var enabled: Bool
     /// `market`: whose REST rules apply, `"usdm"` or `"spot"`; from the host for Binance URLs, `"usdm"` for
     /// other hosts (a simulator) unless given.
     package var market: RestMarket
     /// `snapshot_limit`: levels per REST snapshot (default 1000: weight 20 on USD-M, 50 on spot).
-    public var snapshotLimit: Int
+    package var snapshotLimit: Int
     /// `book_checkpoint_interval`: record a checkpoint snapshot of every book this often, so a replay can
     /// seek; `nil` (`"never"`, the default) records only the snapshots a book was built from.
-    public var checkpointInterval: Duration?
+    package var checkpointInterval: Duration?
     /// `rest_url`: where snapshots come from (default `https://fapi.binance.com` or `https://api.binance.com`
     /// by market for Binance URLs; for other hosts the stream's own host and port, `https` when the stream
     /// is `wss` (a simulator serves both); `http://` only for loopback test servers).

@@ -3,52 +3,52 @@
 ///
 /// The connections all receive the same streams; the merger keeps the first copy of each
 /// message, so a capture survives the loss or slowness of any N-1 of them.
-public struct CaptureConfig: Sendable, Equatable {
+package struct CaptureConfig: Sendable, Equatable {
     /// `name`: identifies the capture in file names, logs and metrics; unique, and matching
     /// `^[a-z0-9][a-z0-9._-]{0,63}$` so it is safe as a path component.
-    public var name: String
+    package var name: String
     /// `url`: where to connect, with any streams named in it.
-    public var endpoint: StreamEndpoint
+    package var endpoint: StreamEndpoint
     /// `connections`: how many identical connections race (required, 1 to 64).
-    public var connections: Int
+    package var connections: Int
     /// `subscribe`: stream names sent in one batched SUBSCRIBE after each connect (default
     /// none); needed when the URL itself names no streams.
-    public var subscribe: [String]
+    package var subscribe: [String]
     /// `late_policy`: what to do with a copy that arrives after later ids of its stream were
     /// merged (default `"place"`).
-    public var latePolicy: LatePolicy
+    package var latePolicy: LatePolicy
     /// `hole_wait`: how long a copy may trail the first arrival and still take its place
     /// (default `"auto"`; see ``HoleWait``).
-    public var holeWait: HoleWait
+    package var holeWait: HoleWait
     /// `stale_after`: a connection that has delivered nothing for this long is replaced
     /// (default `"10s"`).
-    public var staleAfter: Duration
+    package var staleAfter: Duration
     /// `stream_stale_after`: how long one stream may be quiet before the stream watchdog acts
     /// (see ``StreamWatchdog``). nil (the key absent): each stream kind's default
     /// (``StreamKind/quietLimit``); `.some(nil)` (`"never"`): not watched; else this for every
     /// stream of the capture.
-    public var streamStaleAfter: Duration??
+    package var streamStaleAfter: Duration??
     /// `connect_timeout`: TCP + TLS + WebSocket upgrade must finish within this (default `"5s"`).
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// `backoff_initial`: first pause before reconnecting a failed connection (default `"250ms"`).
-    public var backoffInitial: Duration
+    package var backoffInitial: Duration
     /// `backoff_max`: the pause doubles up to this (default `"30s"`).
-    public var backoffMax: Duration
+    package var backoffMax: Duration
     /// `ca_file`: an extra trusted CA certificate (PEM, absolute path), for tests and
     /// private deployments; the system trust store is used as well.
-    public var caFile: String?
+    package var caFile: String?
     /// `max_connection_age`: a connection is replaced (make-before-break) when it is this old,
     /// minus a random part of `max_connection_age_jitter` (default `"23h30m"`: Binance closes
     /// every connection at 24 h).
-    public var maxConnectionAge: Duration
+    package var maxConnectionAge: Duration
     /// `max_connection_age_jitter`: each connection rotates up to this much earlier, drawn anew
     /// per connection, so the N connections never rotate together (default `"10m"`).
-    public var maxConnectionAgeJitter: Duration
+    package var maxConnectionAgeJitter: Duration
     /// `books`, `market`, `snapshot_limit`, `book_checkpoint_interval`, `rest_url`: the capture's order books.
-    public var books: CaptureBooksConfig
+    package var books: CaptureBooksConfig
 
     /// Builds a capture in code (tests, tools); defaults are those of the file format.
-    public init(
+    package init(
         name: String,
         endpoint: StreamEndpoint,
         connections: Int,
@@ -97,7 +97,7 @@ public struct CaptureConfig: Sendable, Equatable {
     static let maxConnectionAgeJitterRange = Duration.zero...Duration.seconds(12 * 3600)
 
     /// Whether `name` is a valid capture name (`^[a-z0-9][a-z0-9._-]{0,63}$`).
-    public static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard let first = bytes.first, bytes.count <= 64 else { return false }
         func isLowerAlphanumeric(_ byte: UInt8) -> Bool {

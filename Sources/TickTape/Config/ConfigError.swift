@@ -4,19 +4,19 @@
 /// of range, a missing file) is reported as a `ConfigError`, so that `ticktape check-config`
 /// and the daemon's startup can print one line an operator can act on:
 /// `ticktape.toml:7: capture "btcusdt-book": connections must be an integer from 1 to 64, got 0`.
-public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
+package struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The configuration file, as it was named to the loader.
-    public var file: String
+    package var file: String
     /// The 1-based line the problem is on, or nil when it concerns the whole file
     /// (a missing required key, an unreadable file).
-    public var line: Int?
+    package var line: Int?
     /// The 1-based column (in Unicode scalars) for syntax errors; nil for semantic errors.
-    public var column: Int?
+    package var column: Int?
     /// What is wrong and, where it helps, what is expected instead.
-    public var message: String
+    package var message: String
 
     /// Makes an error; `column` is only known for syntax errors.
-    public init(file: String, line: Int?, column: Int? = nil, message: String) {
+    package init(file: String, line: Int?, column: Int? = nil, message: String) {
         self.file = file
         self.line = line
         self.column = column
@@ -24,7 +24,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     /// `file:line:column: message`, leaving out the parts that are unknown.
-    public var description: String {
+    package var description: String {
         var location = file
         if let line {
             location += ":\(line)"

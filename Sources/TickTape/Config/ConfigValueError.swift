@@ -3,15 +3,15 @@
 /// The value parsers (`HumanDuration`, `ByteSize`, `StreamEndpoint`) are usable on their
 /// own (command-line flags, tests), so they do not know the file and line; the configuration
 /// loader wraps their message into a `ConfigError` that does.
-public struct ConfigValueError: Error, CustomStringConvertible, Equatable, Sendable {
+package struct ConfigValueError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What is wrong with the value and which forms are accepted.
-    public var message: String
+    package var message: String
 
     /// Makes an error from its message.
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 
     /// The message alone: the caller adds where the value came from.
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,15 +1,15 @@
 /// The `[daemon]` table: how `ticktaped` reports to its supervisor.
-public struct DaemonConfig: Sendable, Equatable {
+package struct DaemonConfig: Sendable, Equatable {
     /// `ready_timeout`: how long startup waits for every capture to have a connection
     /// delivering before reporting ready anyway, marked degraded (default `"30s"`, 1s to 10m).
     /// systemd's `TimeoutStartSec` must be longer.
-    public var readyTimeout: Duration
+    package var readyTimeout: Duration
     /// `status_interval`: how often the status line (systemd `STATUS=`, log) is refreshed
     /// (default `"5s"`, 1s to 1h).
-    public var statusInterval: Duration
+    package var statusInterval: Duration
 
     /// Builds daemon settings in code; every default is that of the file format.
-    public init(readyTimeout: Duration = .seconds(30), statusInterval: Duration = .seconds(5)) {
+    package init(readyTimeout: Duration = .seconds(30), statusInterval: Duration = .seconds(5)) {
         self.readyTimeout = readyTimeout
         self.statusInterval = statusInterval
     }

@@ -3,24 +3,24 @@
 /// Everything here has a default that suits a small dedicated machine; it exists to be
 /// tuned on a loaded host, where pinning the merger away from the event loops is what
 /// keeps capture latency flat.
-public struct EngineConfig: Sendable, Equatable {
+package struct EngineConfig: Sendable, Equatable {
     /// `event_loop_cpus`: where the networking event loops run (default `"auto"`).
-    public var eventLoopCPUs: CPUSelection
+    package var eventLoopCPUs: CPUSelection
     /// `merger_cpu`: where the merger thread runs (default `"auto"`).
-    public var mergerCPU: MergerCPU
+    package var mergerCPU: MergerCPU
     /// `merger_idle`: how the merger waits for input (default `"backoff"`).
-    public var mergerIdle: MergerIdleStrategy
+    package var mergerIdle: MergerIdleStrategy
     /// `ring_capacity`: frames per connection ring, a power of two from 1024 to 4194304
     /// (default 65536); a full ring drops frames from that connection, not the others.
-    public var ringCapacity: Int
+    package var ringCapacity: Int
     /// `connect_budget`: how many connection attempts all captures together may make per
     /// `connectBudgetWindow` (default 300), to stay clear of Binance's connection-rate ban.
-    public var connectBudget: Int
+    package var connectBudget: Int
     /// `connect_budget_window`: the window `connectBudget` applies to (default `"5m"`).
-    public var connectBudgetWindow: Duration
+    package var connectBudgetWindow: Duration
 
     /// Builds engine settings in code; every default is that of the file format.
-    public init(
+    package init(
         eventLoopCPUs: CPUSelection = .auto,
         mergerCPU: MergerCPU = .auto,
         mergerIdle: MergerIdleStrategy = .backoff,

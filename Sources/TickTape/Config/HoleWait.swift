@@ -7,7 +7,7 @@
 /// (the faster connections skipped it) is placed in id order while its neighbours are still in
 /// memory, and the merger keeps the newest lines four times this long (at least 20 ms) before
 /// handing them to the writer.
-public enum HoleWait: Sendable, Equatable {
+package enum HoleWait: Sendable, Equatable {
     /// Derived from the measured lag of the connections behind the first arrival (the largest
     /// of the last five seconds × 1.5 + 1 ms), clamped to ``autoRange``.
     case auto
@@ -16,9 +16,9 @@ public enum HoleWait: Sendable, Equatable {
 
     /// The range `auto` stays in. The floor covers scheduling noise; the ceiling keeps a hole
     /// on a continuity stream from delaying its live output by more than 50 ms.
-    public static let autoRange = Duration.milliseconds(1)...Duration.milliseconds(50)
+    package static let autoRange = Duration.milliseconds(1)...Duration.milliseconds(50)
     /// What `auto` uses before it has measured anything.
-    public static let autoInitial = Duration.milliseconds(20)
+    package static let autoInitial = Duration.milliseconds(20)
     /// The range a fixed `hole_wait` may take.
-    public static let fixedRange = Duration.zero...Duration.seconds(1)
+    package static let fixedRange = Duration.zero...Duration.seconds(1)
 }

@@ -2,7 +2,7 @@
 ///
 /// The configuration file never takes a bare number for a duration, because "is 5 seconds
 /// or milliseconds?" is the kind of mistake that silently changes behaviour by 1000×.
-public enum HumanDuration {
+package enum HumanDuration {
     private static let units: [(name: String, nanoseconds: Int64)] = [
         ("d", 86_400_000_000_000),
         ("h", 3_600_000_000_000),
@@ -19,7 +19,7 @@ public enum HumanDuration {
     /// Parses one or more `<number><unit>` parts, largest unit first, each unit at most once.
     /// A part may have a decimal fraction (`"1.5s"`) if the result is a whole number of
     /// nanoseconds. `"0"` alone is zero; negative durations are not accepted.
-    public static func parse(_ text: String) throws(ConfigValueError) -> Duration {
+    package static func parse(_ text: String) throws(ConfigValueError) -> Duration {
         let scalars = Array(text.unicodeScalars)
         if text == "0" {
             return .zero
@@ -102,7 +102,7 @@ public enum HumanDuration {
 
     /// Formats a duration so that `parse` gives it back: `"1h30m"`, `"250ms"`, `"1s500ms"`,
     /// `"0s"`. Sub-nanosecond parts are dropped; negative durations get a leading `-`.
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         if duration < .zero {
             return "-" + format(.zero - duration)
         }
@@ -129,7 +129,7 @@ public enum HumanDuration {
 
     /// A duration for people reading logs: two significant units at most (`"1.3s"`, `"26ms"`,
     /// `"740us"`), not meant to be parsed back.
-    public static func formatForLog(_ duration: Duration) -> String {
+    package static func formatForLog(_ duration: Duration) -> String {
         let ns = Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
         let magnitude = abs(ns)
         if magnitude >= 60e9 { return format(.seconds(Int64((ns / 1e9).rounded()))) }

@@ -1,6 +1,6 @@
 /// What the merger does with a late copy: a message the faster connections skipped, arriving
 /// after a later id of its stream was already merged.
-public enum LatePolicy: String, Sendable, Equatable, CaseIterable {
+package enum LatePolicy: String, Sendable, Equatable, CaseIterable {
     /// Put it in its id-ordered place while that place is still in memory (within `hole_wait`
     /// plus the flush interval of its neighbours); drop it, counted, otherwise. The capture stays
     /// strictly increasing per stream and holds every copy that came within the bound (default).

@@ -2,26 +2,26 @@
 ///
 /// Kept as text plus port rather than a resolved socket address so the configuration stays
 /// comparable and printable; NIO resolves it when binding.
-public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     /// An IP literal or host name, without brackets.
-    public var host: String
+    package var host: String
     /// 0 picks a free port (tests); the bound one is reported by the server.
-    public var port: Int
+    package var port: Int
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
     /// Whether only this machine can connect.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Parses `host:port` or `[v6]:port`; nil if it is neither.
-    public static func parse(_ text: String) -> ListenAddress? {
+    package static func parse(_ text: String) -> ListenAddress? {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {

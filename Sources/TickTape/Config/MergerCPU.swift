@@ -1,5 +1,5 @@
 /// Where the merger thread runs.
-public enum MergerCPU: Sendable, Equatable {
+package enum MergerCPU: Sendable, Equatable {
     /// Pin to a CPU that no event loop uses, if there is one; otherwise leave unpinned.
     case auto
     /// Never pin ("none" in the file): for shared machines and containers.

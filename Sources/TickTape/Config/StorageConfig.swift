@@ -1,33 +1,33 @@
 /// The `[storage]` table: how capture files are written, synced and rotated.
-public struct StorageConfig: Sendable, Equatable {
+package struct StorageConfig: Sendable, Equatable {
     /// `flush_interval`: how often buffered lines are written out (default `"100ms"`,
     /// 1ms to 10s); also the most a crash of the daemon can lose.
-    public var flushInterval: Duration
+    package var flushInterval: Duration
     /// `fsync`: when written data is forced to disk (default `"1s"`).
-    public var fsync: FsyncPolicy
+    package var fsync: FsyncPolicy
     /// `rotate_size`: start a new file once the current one reaches this many bytes
     /// (default `"256MiB"`, at least 1KiB).
-    public var rotateSize: Int64
+    package var rotateSize: Int64
     /// `rotate_interval`: also start a new file at each multiple of this interval (default
     /// `"1h"`); nil (`"never"`) rotates on size only.
-    public var rotateInterval: Duration?
+    package var rotateInterval: Duration?
     /// `buffer_size`: bytes collected before a write (default `"1MiB"`, 4KiB to 64MiB).
-    public var bufferSize: Int
+    package var bufferSize: Int
     /// `max_buffered`: memory that may be held while the disk is slow before frames are
     /// dropped, and recorded as a gap (default `"256MiB"`, at least `buffer_size`).
-    public var maxBuffered: Int64
+    package var maxBuffered: Int64
     /// `retain_age`: delete sealed segments that ended longer ago than this (default
     /// `"never"`, else 1m to 100 years).
-    public var retainAge: Duration?
+    package var retainAge: Duration?
     /// `retain_size`: delete the oldest sealed segments while a capture's files exceed this
     /// (default `"never"`, else at least 1MiB).
-    public var retainSize: Int64?
+    package var retainSize: Int64?
 
     /// The retention settings as the sealer applies them.
-    public var retention: RetentionPolicy { RetentionPolicy(maximumAge: retainAge, maximumBytes: retainSize) }
+    package var retention: RetentionPolicy { RetentionPolicy(maximumAge: retainAge, maximumBytes: retainSize) }
 
     /// Builds storage settings in code; every default is that of the file format.
-    public init(
+    package init(
         flushInterval: Duration = .milliseconds(100),
         fsync: FsyncPolicy = .interval(.seconds(1)),
         rotateSize: Int64 = 256 << 20,

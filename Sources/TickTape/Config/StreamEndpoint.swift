@@ -3,29 +3,29 @@
 /// Binance accepts many stream names and routes that then deliver nothing (uppercase
 /// symbols, book streams on the `/market` route, ...). Those are silent failures for a
 /// capture daemon, so `parse` rejects them with a message saying what to write instead.
-public struct StreamEndpoint: Sendable, Equatable {
+package struct StreamEndpoint: Sendable, Equatable {
     /// The URL exactly as written in the configuration.
-    public var url: String
+    package var url: String
     /// `wss://` → true, `ws://` → false.
-    public var useTLS: Bool
+    package var useTLS: Bool
     /// The host to connect to and to send in `Host:`, lowercased; an IPv6 address is kept
     /// without its brackets.
-    public var host: String
+    package var host: String
     /// The port to connect to: as written, else 443 for `wss`, 80 for `ws`.
-    public var port: Int
+    package var port: Int
     /// Path and query exactly as they are to be sent in the `GET` request line.
-    public var requestURI: String
+    package var requestURI: String
     /// Which Binance route the URL points at (decides which stream types are allowed).
-    public var route: BinanceRoute
+    package var route: BinanceRoute
     /// Stream names from the URL (`/ws/a/b` or `?streams=a/b`); may be empty when the
     /// capture lists its streams in `subscribe`.
-    public var streams: [String]
+    package var streams: [String]
     /// True for the `/stream?streams=` form, whose frames are wrapped as
     /// `{"stream":"...","data":{...}}`; false for the raw `/ws/` form.
-    public var combined: Bool
+    package var combined: Bool
 
     /// Builds an endpoint without checks, for tests that need one `parse` would refuse.
-    public init(
+    package init(
         url: String, useTLS: Bool, host: String, port: Int, requestURI: String,
         route: BinanceRoute, streams: [String], combined: Bool
     ) {
@@ -41,7 +41,7 @@ public struct StreamEndpoint: Sendable, Equatable {
 
     static let acceptedForms = """
         expected wss://HOST[:PORT]/ws/<stream>[/<stream>...] or wss://HOST[:PORT]/stream?streams=<stream>[/<stream>...] \
-        (ws:// for local tests), optionally with a /public or /market route prefix on USD-M futures hosts, \
+        (ws:// for local tests), optionally with a /package or /market route prefix on USD-M futures hosts, \
         e.g. wss://fstream.binance.com/public/ws/btcusdt@bookTicker
         """
 
@@ -52,7 +52,7 @@ public struct StreamEndpoint: Sendable, Equatable {
 
     /// Parses and checks a stream URL; the error message says what is wrong and which forms
     /// are accepted.
-    public static func parse(_ url: String) throws(ConfigValueError) -> StreamEndpoint {
+    package static func parse(_ url: String) throws(ConfigValueError) -> StreamEndpoint {
         guard !url.isEmpty else {
             throw ConfigValueError("the url is empty; \(acceptedForms)")
         }
@@ -101,7 +101,7 @@ public struct StreamEndpoint: Sendable, Equatable {
             path = path.dropFirst(name.count)
         }
         if prefix != nil && isSpot {
-            throw ConfigValueError("the /public and /market routes exist only on USD-M futures hosts (fstream.binance.com), not on spot host \(host)")
+            throw ConfigValueError("the /package and /market routes exist only on USD-M futures hosts (fstream.binance.com), not on spot host \(host)")
         }
         let route: BinanceRoute = isSpot ? .spot : isUSDM ? (prefix ?? .legacy) : .other
 
@@ -151,7 +151,7 @@ public struct StreamEndpoint: Sendable, Equatable {
     ///
     /// Only the symbol part (before the first `@`) must be lowercase: the stream type is
     /// camelCase (`@bookTicker`, `@aggTrade`). All-market streams start with `!`.
-    public static func validateStreamName(_ name: String, route: BinanceRoute) throws(ConfigValueError) {
+    package static func validateStreamName(_ name: String, route: BinanceRoute) throws(ConfigValueError) {
         guard !name.isEmpty else {
             throw ConfigValueError("empty stream name")
         }
@@ -191,7 +191,7 @@ public struct StreamEndpoint: Sendable, Equatable {
         }
         if route == .usdmPublic && marketOnly {
             throw ConfigValueError(
-                "\(name) is not delivered on the /public route (since 2026-04 it is only on /market); use wss://fstream.binance.com/market/... for it")
+                "\(name) is not delivered on the /package route (since 2026-04 it is only on /market); use wss://fstream.binance.com/market/... for it")
         }
     }
 

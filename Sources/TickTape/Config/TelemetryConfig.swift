@@ -1,45 +1,45 @@
 /// The `[telemetry]` table: latency histograms, the Prometheus endpoint, summary logs,
 /// client pings, alarms and the optional arrivals file.
-public struct TelemetryConfig: Sendable, Equatable {
+package struct TelemetryConfig: Sendable, Equatable {
     /// `enabled`: record telemetry at all (default true). Off removes the per-message cost
     /// and the endpoint; the counters behind the status line remain.
-    public var enabled: Bool
+    package var enabled: Bool
     /// `interval`: length of a histogram window, the cadence of `/metrics` figures and alarms
     /// (default `"1s"`, 100ms to 1m).
-    public var interval: Duration
+    package var interval: Duration
     /// `listen`: address of the Prometheus endpoint (default `"127.0.0.1:9464"`, loopback);
     /// nil (`"off"`) serves none.
-    public var listen: ListenAddress?
+    package var listen: ListenAddress?
     /// `log_summaries`: a structured summary line per connection (and one for the merged
     /// stream) every `log_interval` (default true). Lines when connections go up or down and
     /// when alarms are raised or cleared are written either way.
-    public var logSummaries: Bool
+    package var logSummaries: Bool
     /// `log_interval`: how often the summary lines are written (default `"1m"`, 1s to 1d, at
     /// least `interval`). The per-window figures are in `/metrics`; the journal needs fewer.
-    public var logInterval: Duration
+    package var logInterval: Duration
     /// `ping_interval`: how often each connection sends a WebSocket ping to measure the
     /// round trip (default `"5s"`, 1s to 1h); nil (`"never"`) sends none.
-    public var pingInterval: Duration?
+    package var pingInterval: Duration?
     /// `arrivals`: write every copy's arrival time to `<capture>-<start>.arrivals.csv` beside
     /// the capture files, for `ticktape report` (default false).
-    public var arrivals: Bool
+    package var arrivals: Bool
     /// `alarm_latency_p99`: alarm when the merged stream's p99 latency against `E` is above
     /// this for `alarm_windows` windows in a row (default `"250ms"`).
-    public var alarmLatencyP99: Duration
+    package var alarmLatencyP99: Duration
     /// `alarm_windows`: consecutive windows a latency or lag alarm needs (default 5, 1 to 3600).
-    public var alarmWindows: Int
+    package var alarmWindows: Int
     /// `alarm_zero_wins_after`: alarm when a delivering connection has won no race for this
     /// long (default `"10m"`).
-    public var alarmZeroWinsAfter: Duration
+    package var alarmZeroWinsAfter: Duration
     /// `alarm_lag_p99`: alarm when a connection's p99 lag behind the first arrival is above
     /// this for `alarm_windows` windows in a row: a candidate for rotation (default `"5ms"`).
-    public var alarmLagP99: Duration
+    package var alarmLagP99: Duration
     /// `alarm_ring_percent`: alarm when a connection's ring was this full during a window
     /// (default 80, 1 to 100).
-    public var alarmRingPercent: Int
+    package var alarmRingPercent: Int
 
     /// Builds telemetry settings in code; every default is that of the file format.
-    public init(
+    package init(
         enabled: Bool = true,
         interval: Duration = .seconds(1),
         listen: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9464),

@@ -14,27 +14,27 @@ import Darwin
 /// stream that Binance would silently never deliver all stop the daemon at startup with
 /// a message naming the line, because a capture daemon that runs with a misread setting
 /// loses data nobody notices until it is needed.
-public struct TickTapeConfig: Sendable, Equatable {
+package struct TickTapeConfig: Sendable, Equatable {
     /// `data_dir`: where capture files are written (required, absolute path).
-    public var dataDirectory: String
+    package var dataDirectory: String
     /// `log_level`: "trace", "debug", "info", "notice", "warning", "error" or "critical"
     /// (default "info").
-    public var logLevel: Logger.Level
+    package var logLevel: Logger.Level
     /// `[engine]`: threads, pinning and queue sizes.
-    public var engine: EngineConfig
+    package var engine: EngineConfig
     /// `[storage]`: writing, syncing and rotating capture files.
-    public var storage: StorageConfig
+    package var storage: StorageConfig
     /// `[daemon]`: readiness and status reporting.
-    public var daemon: DaemonConfig
+    package var daemon: DaemonConfig
     /// `[telemetry]`: latency histograms, metrics endpoint, summaries, alarms.
-    public var telemetry: TelemetryConfig
+    package var telemetry: TelemetryConfig
     /// `[books]`: the REST weight budget all captures' books share.
-    public var books: BooksConfig
+    package var books: BooksConfig
     /// `[[capture]]`: at least one, with unique names.
-    public var captures: [CaptureConfig]
+    package var captures: [CaptureConfig]
 
     /// Builds a configuration in code (tests, tools); defaults are those of the file format.
-    public init(
+    package init(
         dataDirectory: String,
         logLevel: Logger.Level = .info,
         engine: EngineConfig = EngineConfig(),
@@ -60,13 +60,13 @@ public struct TickTapeConfig: Sendable, Equatable {
 
     /// Reads and parses the file at `path`; a missing or unreadable file is a `ConfigError`
     /// naming the path and the reason.
-    public static func load(path: String) throws(ConfigError) -> TickTapeConfig {
+    package static func load(path: String) throws(ConfigError) -> TickTapeConfig {
         let text = try readFile(path)
         return try parse(text, file: path)
     }
 
     /// Parses configuration text; `file` names it in errors.
-    public static func parse(_ text: String, file: String) throws(ConfigError) -> TickTapeConfig {
+    package static func parse(_ text: String, file: String) throws(ConfigError) -> TickTapeConfig {
         let document = try TOMLDocument.parse(text, file: file)
         let reader = ConfigTableReader(file: file, table: document.root, context: "", location: "at the top level")
         try reader.checkKeys(keys)
@@ -161,7 +161,7 @@ public struct TickTapeConfig: Sendable, Equatable {
 
     /// A short human summary for `ticktape check-config` and the startup log, e.g.
     /// `OK: 1 capture(s): btcusdt-book → wss://... ×4 connections; data_dir /var/lib/ticktape`.
-    public func describe() -> String {
+    package func describe() -> String {
         let captureList = captures.map { capture in
             var text = "\(capture.name) → \(capture.endpoint.url) ×\(capture.connections) connection"
             text += capture.connections == 1 ? "" : "s"

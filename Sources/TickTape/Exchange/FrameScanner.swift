@@ -4,9 +4,9 @@
 /// Numeric ids are parsed only when the value is a JSON integer: the same letter means
 /// different things in different payloads (`"a"` is the ask price in `bookTicker` but the
 /// aggregate trade id in `aggTrade`).
-public struct ScannedFrame: Sendable, Equatable {
+package struct ScannedFrame: Sendable, Equatable {
     /// What the frame is, as far as capture is concerned.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// Market data to be merged and written.
         case data
         /// A reply to a control request (`{"result":…,"id":…}` or `{"error":…,"id":…}`).
@@ -15,39 +15,39 @@ public struct ScannedFrame: Sendable, Equatable {
         case malformed
     }
 
-    public var kind: Kind = .malformed
+    package var kind: Kind = .malformed
     /// `stream` of a combined-stream envelope.
-    public var stream: Range<Int>? = nil
+    package var stream: Range<Int>? = nil
     /// `e`, the event type.
-    public var eventType: Range<Int>? = nil
+    package var eventType: Range<Int>? = nil
     /// `s`, the symbol.
-    public var symbol: Range<Int>? = nil
+    package var symbol: Range<Int>? = nil
     /// `E`, event time in exchange units (ms, or µs with `timeUnit=MICROSECOND`).
-    public var eventTime: Int64? = nil
+    package var eventTime: Int64? = nil
     /// `T`, transaction time.
-    public var transactionTime: Int64? = nil
+    package var transactionTime: Int64? = nil
     /// `u`: book update id (bookTicker) or final update id (depth).
-    public var updateID: Int64? = nil
+    package var updateID: Int64? = nil
     /// `U`: first update id of a depth event.
-    public var firstUpdateID: Int64? = nil
+    package var firstUpdateID: Int64? = nil
     /// `pu`: previous event's final update id (USD-M depth).
-    public var previousUpdateID: Int64? = nil
+    package var previousUpdateID: Int64? = nil
     /// `t`: trade id.
-    public var tradeID: Int64? = nil
+    package var tradeID: Int64? = nil
     /// `a` when it is an integer: aggregate trade id.
-    public var aggregateTradeID: Int64? = nil
+    package var aggregateTradeID: Int64? = nil
     /// `lastUpdateId`: spot partial depth snapshots.
-    public var lastUpdateID: Int64? = nil
+    package var lastUpdateID: Int64? = nil
     /// Whether a `b` field was present.
-    public var hasBid = false
+    package var hasBid = false
     /// Whether a non-integer `a` field was present.
-    public var hasAsk = false
+    package var hasAsk = false
     /// Whether `b` and `a` were present: marks a book ticker when `e` is absent (spot).
-    public var hasBidAndAsk: Bool { hasBid && hasAsk }
+    package var hasBidAndAsk: Bool { hasBid && hasAsk }
     /// Whether `error` was present in a control reply.
-    public var isError = false
+    package var isError = false
 
-    public init() {}
+    package init() {}
 }
 
 /// Scans Binance WebSocket frames (raw payloads and combined-stream envelopes).
@@ -55,10 +55,10 @@ public struct ScannedFrame: Sendable, Equatable {
 /// The scanner walks the top-level object once, descends into `data` one level, and skips
 /// every other value (including the large `b`/`a` arrays of depth events) by structure.
 /// It never traps on malformed input: anything unexpected yields ``ScannedFrame/Kind/malformed``.
-public enum FrameScanner {
+package enum FrameScanner {
     /// Scans `bytes` (one WebSocket text frame).
     @inlinable
-    public static func scan(_ bytes: UnsafeRawBufferPointer) -> ScannedFrame {
+    package static func scan(_ bytes: UnsafeRawBufferPointer) -> ScannedFrame {
         var out = ScannedFrame()
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 1 else { return out }
         var cursor = Cursor(base: base, end: bytes.count)

@@ -3,7 +3,7 @@
 /// Every stream-specific rule lives here so the merger stays generic. The id named by each
 /// rule is the exchange's own sequence id; "first arrival wins" and "strictly increasing
 /// output" are defined on it.
-public enum SequenceRule: Sendable, Equatable {
+package enum SequenceRule: Sendable, Equatable {
     /// `bookTicker`: id `u`. Ids jump by design (one counter per symbol across all book
     /// updates), so a jump is never a gap.
     case bookTicker
@@ -24,7 +24,7 @@ public enum SequenceRule: Sendable, Equatable {
 
     /// Chooses the rule for a scanned data frame. `bytes` is the frame the offsets refer to.
     @inlinable
-    public static func classify(_ frame: ScannedFrame, in bytes: UnsafeRawBufferPointer) -> SequenceRule {
+    package static func classify(_ frame: ScannedFrame, in bytes: UnsafeRawBufferPointer) -> SequenceRule {
         if let e = frame.eventType {
             if equals(bytes, e, "bookTicker") { return frame.updateID != nil ? .bookTicker : .content }
             if equals(bytes, e, "trade") { return frame.tradeID != nil ? .trade : .content }
@@ -42,7 +42,7 @@ public enum SequenceRule: Sendable, Equatable {
 
     /// The exchange sequence id this rule orders by, if the frame has it.
     @inlinable
-    public func sequenceID(of frame: ScannedFrame) -> Int64? {
+    package func sequenceID(of frame: ScannedFrame) -> Int64? {
         switch self {
         case .bookTicker, .depthChain, .depthContiguous: return frame.updateID
         case .trade: return frame.tradeID
@@ -55,14 +55,14 @@ public enum SequenceRule: Sendable, Equatable {
 
     /// The ids missing between the last emitted id and this frame, if this rule can tell.
     @inlinable
-    public func missingRange(after previous: Int64, frame: ScannedFrame, id: Int64) -> ClosedRange<Int64>? {
+    package func missingRange(after previous: Int64, frame: ScannedFrame, id: Int64) -> ClosedRange<Int64>? {
         missingRange(
             after: previous, id: id, firstUpdateID: frame.firstUpdateID, previousUpdateID: frame.previousUpdateID)
     }
 
     /// The same, from the ids alone (`U` and `pu` of a depth diff): for copies held back.
     @inlinable
-    public func missingRange(
+    package func missingRange(
         after previous: Int64, id: Int64, firstUpdateID: Int64?, previousUpdateID: Int64?
     ) -> ClosedRange<Int64>? {
         switch self {
@@ -80,7 +80,7 @@ public enum SequenceRule: Sendable, Equatable {
     }
 
     /// Whether this rule can claim gaps at all (ledger entries are only ever made for these).
-    public var detectsGaps: Bool {
+    package var detectsGaps: Bool {
         switch self {
         case .trade, .aggregateTrade, .depthChain, .depthContiguous: return true
         case .bookTicker, .depthSnapshot, .eventTime, .content: return false

@@ -7,18 +7,18 @@
 /// legitimately be quiet; liquidations have no rhythm at all and are not watched by default.
 /// Binance acknowledges a SUBSCRIBE to names it never serves, so silence is the only symptom of
 /// a dead name: the watchdog is what reports it.
-public struct StreamKind: Sendable, Equatable {
+package struct StreamKind: Sendable, Equatable {
     /// The symbol in lowercase (`btcusdt`), or empty for all-market streams (`!bookTicker`).
-    public let symbol: String
+    package let symbol: String
     /// The stream type as written in the name (`bookTicker`, `depth`, `kline_1m`, …).
-    public let type: String
+    package let type: String
     /// The `e` values of its frames (empty when frames carry none, as spot's bookTicker).
-    public let eventTypes: [String]
+    package let eventTypes: [String]
     /// How long it may deliver nothing before the watchdog reports it; nil: no rhythm, unwatched.
-    public let quietLimit: Duration?
+    package let quietLimit: Duration?
 
     /// Parses a stream name; unknown types get a generous 60 s limit.
-    public init(streamName name: String) {
+    package init(streamName name: String) {
         let parts = name.split(separator: "@", omittingEmptySubsequences: false).map(String.init)
         let head = parts.first ?? ""
         let allMarket = head.hasPrefix("!")

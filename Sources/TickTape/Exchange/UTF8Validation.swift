@@ -5,9 +5,9 @@
 /// must not cost a connection, and it must not end up in a capture that readers parse as text.
 /// Binance frames are ASCII, so the check runs eight bytes at a time until it meets a byte
 /// above 0x7F and only then validates sequences one by one.
-public enum UTF8Validation {
+package enum UTF8Validation {
     @inlinable
-    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let count = bytes.count
         var i = 0
         while i + 8 <= count {

@@ -17,13 +17,13 @@ import Glibc
 /// runtime checks cost about 8 % of the per-copy time (perf, hot-path microbenchmarks).
 ///
 /// `@unchecked Sendable`: the merger thread owns every mutable field; other threads reach only `statistics` (atomics) and `settings` (a `Mutex`).
-public final class CaptureMerger: @unchecked Sendable {
-    public let name: String
+package final class CaptureMerger: @unchecked Sendable {
+    package let name: String
     @exclusivity(unchecked) private(set) var rings: [SPSCRing<InboundFrame>]
     @exclusivity(unchecked) private(set) var connections: [ConnectionStatistics]
     /// Per connection, beside ``connections``: where the stream watchdog asks for a replacement.
     @exclusivity(unchecked) private(set) var controls: [ConnectionControl]
-    public let statistics = CaptureStatistics()
+    package let statistics = CaptureStatistics()
     let writer: SegmentWriter
     /// Latency, lag and ring-depth recording (nil with `[telemetry] enabled = false`).
     let telemetry: CaptureTelemetry?
@@ -60,7 +60,7 @@ public final class CaptureMerger: @unchecked Sendable {
     @exclusivity(unchecked) var holdDelayMax: Int64 = 0
     private var nextPublishAt: Int64 = 0
     /// The live consumer of the merged stream, if any (set before the merger starts).
-    public var consumer: MergedStreamConsumer?
+    package var consumer: MergedStreamConsumer?
     /// One warning per 5 s about unreadable frames, with how many were not logged.
     private var malformedLog = RateLimitedLog(every: .seconds(5))
     /// One critical line per 10 s while storage drops lines.

@@ -5,7 +5,7 @@
 /// Called on the merger thread, inline with the capture: an implementation must only copy
 /// what it needs into its own queue (an ``SPSCRing``) and return; it must never block, lock a
 /// contended mutex or do I/O. Attached with ``CaptureMerger/consumer``.
-public protocol MergedStreamConsumer: AnyObject {
+package protocol MergedStreamConsumer: AnyObject {
     /// The next message of `stream` in order: its id is above every id delivered before.
     /// `frame` is valid only during the call.
     func merged(stream: String, id: Int64, receivedAt: Int64, frame: UnsafeRawBufferPointer)

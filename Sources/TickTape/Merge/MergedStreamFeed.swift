@@ -11,9 +11,9 @@ import Synchronization
 /// so a book can resync instead of silently applying a broken chain.
 ///
 /// `@unchecked Sendable`: the stream table and loss count are the merger thread's (the ring's only producer); `dropped` is atomic.
-public final class MergedStreamFeed: MergedStreamConsumer, @unchecked Sendable {
+package final class MergedStreamFeed: MergedStreamConsumer, @unchecked Sendable {
     /// What a record is.
-    public enum Kind: UInt8, Sendable {
+    package enum Kind: UInt8, Sendable {
         /// A stream's name (payload), before its first message.
         case stream = 1
         /// The stream's next message in order.
@@ -27,9 +27,9 @@ public final class MergedStreamFeed: MergedStreamConsumer, @unchecked Sendable {
     }
 
     /// The ring the reader polls.
-    public let ring: RecordRing
+    package let ring: RecordRing
     /// Records dropped because the ring was full, ever (exported).
-    public let dropped = Atomic<Int>(0)
+    package let dropped = Atomic<Int>(0)
     private let accepts: (String) -> Bool
     // Merger thread only.
     private var numbers: [String: UInt16] = [:]
@@ -37,22 +37,22 @@ public final class MergedStreamFeed: MergedStreamConsumer, @unchecked Sendable {
     private var announced = 0
 
     /// - Parameter accepts: whether the consumer wants a stream, asked once per stream name.
-    public init(capacity: Int = 1 << 24, accepts: @escaping (String) -> Bool = { _ in true }) {
+    package init(capacity: Int = 1 << 24, accepts: @escaping (String) -> Bool = { _ in true }) {
         self.ring = RecordRing(capacity: capacity)
         self.accepts = accepts
     }
 
-    public func merged(stream: String, id: Int64, receivedAt: Int64, frame: UnsafeRawBufferPointer) {
+    package func merged(stream: String, id: Int64, receivedAt: Int64, frame: UnsafeRawBufferPointer) {
         guard let number = number(of: stream) else { return }
         send(.merged, id: id, receivedAt: receivedAt, stream: number, payload: frame)
     }
 
-    public func late(stream: String, id: Int64, receivedAt: Int64, frame: UnsafeRawBufferPointer, placed: Bool) {
+    package func late(stream: String, id: Int64, receivedAt: Int64, frame: UnsafeRawBufferPointer, placed: Bool) {
         guard let number = number(of: stream) else { return }
         send(placed ? .latePlaced : .lateUnplaced, id: id, receivedAt: receivedAt, stream: number, payload: frame)
     }
 
-    public func gap(_ record: GapRecord) {
+    package func gap(_ record: GapRecord) {
         guard let number = number(of: record.stream) else { return }
         var line = record.json.compact
         line.withUTF8 { send(.gap, id: record.firstMissing, receivedAt: record.detectedAt, stream: number, payload: UnsafeRawBufferPointer($0)) }

@@ -12,11 +12,11 @@ import Synchronization
 /// loop checks between batches, which is how a reload changes the set of captures live.
 ///
 /// `@unchecked Sendable`: its loop state is the merger thread's own; other threads only post to the `Mutex` mailbox.
-public final class Merger: @unchecked Sendable {
+package final class Merger: @unchecked Sendable {
     /// How the loop waits when every ring is empty.
-    public let idle: MergerIdleStrategy
+    package let idle: MergerIdleStrategy
     /// Advances on every loop iteration, even when the market is quiet: proof of life for the watchdog.
-    public let heartbeat = Atomic<Int>(0)
+    package let heartbeat = Atomic<Int>(0)
 
     private enum Command {
         case add(CaptureMerger)
@@ -37,30 +37,30 @@ public final class Merger: @unchecked Sendable {
     /// Test-only (nil in production): ``FaultSwitches/hangMerger`` stops the loop's progress.
     private let faults: FaultSwitches?
 
-    public init(idle: MergerIdleStrategy, faults: FaultSwitches? = nil) {
+    package init(idle: MergerIdleStrategy, faults: FaultSwitches? = nil) {
         self.idle = idle
         self.faults = faults
     }
 
     /// Starts the loop on its own thread, pinned to `cpu` if given.
-    public func start(cpu: Int?) {
+    package func start(cpu: Int?) {
         thread = PinnedThread.start(name: "tt-merge", cpu: cpu) { [self] in run() }
     }
 
     /// Adds a capture; its rings are polled from the next iteration.
-    public func add(_ capture: CaptureMerger) {
+    package func add(_ capture: CaptureMerger) {
         post(.add(capture))
     }
 
     /// Adds a connection's ring to a running capture (the connection count grew).
-    public func attach(
+    package func attach(
         ring: SPSCRing<InboundFrame>, statistics: ConnectionStatistics, control: ConnectionControl, to capture: CaptureMerger
     ) {
         post(.attach(capture, ring, statistics, control))
     }
 
     /// Removes a connection's ring from a capture after draining it; its session must be stopped.
-    public func detach(ring: SPSCRing<InboundFrame>, from capture: CaptureMerger) async {
+    package func detach(ring: SPSCRing<InboundFrame>, from capture: CaptureMerger) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             post(.detach(capture, ring, done: { c.resume() }))
         }
@@ -68,7 +68,7 @@ public final class Merger: @unchecked Sendable {
 
     /// Removes a capture after draining whatever its rings still hold (its sessions must already be stopped).
     /// Blocks until the merger has handed the last buffer to the capture's writer.
-    public func remove(_ capture: CaptureMerger) async {
+    package func remove(_ capture: CaptureMerger) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             post(.remove(capture, drainUntilEmpty: true, done: { c.resume() }))
         }
@@ -76,7 +76,7 @@ public final class Merger: @unchecked Sendable {
 
     /// Stops the loop after draining every ring and handing every buffer to its writer; the
     /// caller suspends (no pool thread is blocked) until the merger thread has returned.
-    public func stop() async {
+    package func stop() async {
         running.store(false, ordering: .releasing)
         await thread?.joined()
         thread = nil

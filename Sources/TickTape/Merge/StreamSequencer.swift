@@ -1,5 +1,5 @@
 /// What the merger does with one copy of a message.
-public enum SequenceDecision: Sendable, Equatable {
+package enum SequenceDecision: Sendable, Equatable {
     /// First arrival: write it. `gap` names ids the stream's rule proves were skipped.
     case emit(gap: ClosedRange<Int64>?)
     /// A copy of something already emitted: statistics only.
@@ -12,18 +12,18 @@ public enum SequenceDecision: Sendable, Equatable {
 /// Dedup and order state of one stream (one symbol of one kind) inside one capture.
 ///
 /// Owned by the merger thread; never shared.
-public final class StreamSequencer {
+package final class StreamSequencer {
     /// The stream's name as used in logs and gap records (`btcusdt@bookTicker`).
-    public let name: String
+    package let name: String
     /// The rule the stream is sequenced by.
-    public let rule: SequenceRule
+    package let rule: SequenceRule
     /// Whether the rule proves continuity (trade, aggTrade, diff depth): only such a stream's
     /// holes are waited on.
     let continuity: Bool
     /// The key bytes that identify this stream in frames (combined stream name, or event+symbol).
     let keyBytes: [UInt8]
     /// The last id emitted in order, or nil before the first message.
-    @exclusivity(unchecked) public private(set) var lastEmitted: Int64?
+    @exclusivity(unchecked) package private(set) var lastEmitted: Int64?
 
     @exclusivity(unchecked) private var recent: SortedIDWindow
     @exclusivity(unchecked) private var late: RecentSet
@@ -45,18 +45,18 @@ public final class StreamSequencer {
     /// connection still up has passed cannot be filled any more.
     @exclusivity(unchecked) var lastIDOn: [Int64] = []
     /// Cumulative merge counts (holes, late copies) for tests, stats and logs.
-    @exclusivity(unchecked) public internal(set) var mergeCounts = StreamMergeCounts()
+    @exclusivity(unchecked) package internal(set) var mergeCounts = StreamMergeCounts()
 
     /// Messages emitted, duplicates seen, late copies and late messages (unique ids).
-    @exclusivity(unchecked) public private(set) var emitted = 0
-    @exclusivity(unchecked) public private(set) var duplicates = 0
-    @exclusivity(unchecked) public private(set) var lateCopies = 0
-    @exclusivity(unchecked) public private(set) var lateMessages = 0
+    @exclusivity(unchecked) package private(set) var emitted = 0
+    @exclusivity(unchecked) package private(set) var duplicates = 0
+    @exclusivity(unchecked) package private(set) var lateCopies = 0
+    @exclusivity(unchecked) package private(set) var lateMessages = 0
     /// Ids proven missing by the rule, summed over all gaps.
-    @exclusivity(unchecked) public private(set) var missingIDs: Int64 = 0
+    @exclusivity(unchecked) package private(set) var missingIDs: Int64 = 0
     /// After a ``SequenceDecision/duplicate``: the receive stamp of the copy that won, or 0
     /// when it is no longer remembered. Telemetry turns it into the loser's lag.
-    @exclusivity(unchecked) public internal(set) var winnerReceivedAt: Int64 = 0
+    @exclusivity(unchecked) package internal(set) var winnerReceivedAt: Int64 = 0
     /// Slot assigned by the capture's telemetry (arrivals sidecar stream index); -1 until seen.
     @exclusivity(unchecked) var telemetrySlot = -1
     /// The capture's outage epoch when this stream last emitted; a different epoch at the next
@@ -116,7 +116,7 @@ public final class StreamSequencer {
 
     /// Decides for a message with exchange id `id` (or content hash for ``SequenceRule/content``)
     /// whose copy was read from its socket at `receivedAt` (ns).
-    public func decide(id: Int64, frame: ScannedFrame, policy: LatePolicy, receivedAt: Int64 = 0) -> SequenceDecision {
+    package func decide(id: Int64, frame: ScannedFrame, policy: LatePolicy, receivedAt: Int64 = 0) -> SequenceDecision {
         if rule == .content {
             if seenContent.insert(id, stamp: receivedAt) {
                 emitted += 1

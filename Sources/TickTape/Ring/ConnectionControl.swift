@@ -6,10 +6,10 @@ import Synchronization
 /// The stream watchdog (merger thread) asks for a make-before-break replacement here; the
 /// session takes the request on its next staleness check. It is a channel of its own so that
 /// ``ConnectionStatistics`` holds measurements only and no session decision depends on a counter.
-public final class ConnectionControl: Sendable {
+package final class ConnectionControl: Sendable {
     private let replacement = Mutex<String?>(nil)
 
-    public init() {}
+    package init() {}
 
     /// Asks the session to replace its link, for `reason` (logged); a newer request replaces an untaken one.
     func requestReplacement(reason: String) {

@@ -16,16 +16,16 @@ import Synchronization
 /// small, the producer writes a skip marker there and starts at the beginning.
 ///
 /// `@unchecked Sendable`: one producer and one consumer, each touching only its own line; bytes are published by release/acquire on `tail`/`head`.
-public final class RecordRing: @unchecked Sendable {
+package final class RecordRing: @unchecked Sendable {
     /// What the consumer sees of one record; `payload` is valid only during the callback.
-    public struct Record {
-        public var kind: UInt8
-        public var stream: UInt16
-        public var id: Int64
-        public var receivedAt: Int64
+    package struct Record {
+        package var kind: UInt8
+        package var stream: UInt16
+        package var id: Int64
+        package var receivedAt: Int64
         /// Records the producer could not push just before this one (the ring was full).
-        public var lostBefore: UInt32
-        public var payload: UnsafeRawBufferPointer
+        package var lostBefore: UInt32
+        package var payload: UnsafeRawBufferPointer
     }
 
     static let headerSize = 32
@@ -33,7 +33,7 @@ public final class RecordRing: @unchecked Sendable {
 
     private let storage: UnsafeMutableRawPointer
     /// Bytes in the region, a power of two.
-    public let capacity: Int
+    package let capacity: Int
     private let mask: Int
     // Consumer-owned line: the byte offset it has read up to (monotonic).
     private let head = Atomic<Int>(0)
@@ -45,7 +45,7 @@ public final class RecordRing: @unchecked Sendable {
     private let _padding2: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     /// Creates a ring of `capacity` bytes (a power of two, at least 4 KiB).
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         precondition(capacity >= 4096 && capacity & (capacity - 1) == 0, "record ring capacity must be a power of two ≥ 4 KiB")
         self.capacity = capacity
         self.mask = capacity - 1
@@ -57,7 +57,7 @@ public final class RecordRing: @unchecked Sendable {
     }
 
     /// The largest payload one record can carry.
-    public var maxPayload: Int { capacity / 4 - Self.headerSize }
+    package var maxPayload: Int { capacity / 4 - Self.headerSize }
 
     @inline(__always)
     private static func footprint(_ payload: Int) -> Int {
@@ -67,7 +67,7 @@ public final class RecordRing: @unchecked Sendable {
     /// Appends a record; producer side only. `false` when it does not fit now (the ring is
     /// full, or the payload is larger than ``maxPayload``).
     @discardableResult
-    public func push(
+    package func push(
         kind: UInt8, id: Int64, receivedAt: Int64, stream: UInt16 = 0, lostBefore: UInt32 = 0, payload: UnsafeRawBufferPointer
     ) -> Bool {
         guard payload.count <= maxPayload else { return false }
@@ -101,7 +101,7 @@ public final class RecordRing: @unchecked Sendable {
 
     /// Hands the oldest record to `body` and removes it; consumer side only. False when empty.
     @discardableResult
-    public func pop(_ body: (Record) -> Void) -> Bool {
+    package func pop(_ body: (Record) -> Void) -> Bool {
         var h = head.load(ordering: .relaxed)
         if h == cachedTail {
             cachedTail = tail.load(ordering: .acquiring)
@@ -129,7 +129,7 @@ public final class RecordRing: @unchecked Sendable {
     }
 
     /// Bytes queued; exact only on the consumer side.
-    public var usedBytes: Int {
+    package var usedBytes: Int {
         tail.load(ordering: .acquiring) &- head.load(ordering: .acquiring)
     }
 }

@@ -11,7 +11,7 @@ import Synchronization
 /// cache lines are touched only when the cached view says the ring looks full or empty.
 ///
 /// `@unchecked Sendable`: one producer and one consumer, each touching only its own line; slots are published by release/acquire on `tail`/`head`.
-public final class SPSCRing<Element>: @unchecked Sendable {
+package final class SPSCRing<Element>: @unchecked Sendable {
     @usableFromInline let mask: Int
     @usableFromInline let slots: UnsafeMutablePointer<Element?>
     // Consumer-owned line.
@@ -24,10 +24,10 @@ public final class SPSCRing<Element>: @unchecked Sendable {
     @usableFromInline let _padding2: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     /// The number of slots.
-    public var capacity: Int { mask + 1 }
+    package var capacity: Int { mask + 1 }
 
     /// Creates a ring with `capacity` slots; `capacity` must be a power of two.
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0, "ring capacity must be a power of two")
         self.mask = capacity - 1
         self.slots = .allocate(capacity: capacity)
@@ -41,7 +41,7 @@ public final class SPSCRing<Element>: @unchecked Sendable {
 
     /// Appends `element`; producer side only. Returns `false` when the ring is full.
     @inlinable
-    public func push(_ element: Element) -> Bool {
+    package func push(_ element: Element) -> Bool {
         let t = tail.load(ordering: .relaxed)
         if t &- cachedHead > mask {
             cachedHead = head.load(ordering: .acquiring)
@@ -54,7 +54,7 @@ public final class SPSCRing<Element>: @unchecked Sendable {
 
     /// Removes the oldest element; consumer side only.
     @inlinable
-    public func pop() -> Element? {
+    package func pop() -> Element? {
         let h = head.load(ordering: .relaxed)
         if h == cachedTail {
             cachedTail = tail.load(ordering: .acquiring)
@@ -67,14 +67,14 @@ public final class SPSCRing<Element>: @unchecked Sendable {
 
     /// The most recently pushed element still queued, without removing anything; consumer side
     /// only. Safe because the producer never rewrites a slot the consumer has not passed.
-    public var newest: Element? {
+    package var newest: Element? {
         let t = tail.load(ordering: .acquiring)
         guard t != head.load(ordering: .relaxed) else { return nil }
         return slots[(t &- 1) & mask]
     }
 
     /// Elements currently queued; exact only on the consumer side, an estimate elsewhere.
-    public var count: Int {
+    package var count: Int {
         tail.load(ordering: .acquiring) &- head.load(ordering: .acquiring)
     }
 }

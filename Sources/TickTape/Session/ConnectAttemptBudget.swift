@@ -7,7 +7,7 @@ import Synchronization
 /// enforces the limit no matter how many sessions fail together. When the exchange itself says
 /// "back off" (HTTP 429 or 418 with `Retry-After`), the whole budget is closed until then: the
 /// limit is per IP, so every session of every capture must wait, not only the one refused.
-public final class ConnectAttemptBudget: Sendable {
+package final class ConnectAttemptBudget: Sendable {
     private struct State {
         var attempts: [Int64] = []  // monotonic ns, ascending
         var limit: Int
@@ -17,12 +17,12 @@ public final class ConnectAttemptBudget: Sendable {
 
     private let state: Mutex<State>
 
-    public init(limit: Int, window: Duration) {
+    package init(limit: Int, window: Duration) {
         state = Mutex(State(limit: max(1, limit), windowNanos: window.nanoseconds))
     }
 
     /// Changes the limit (reload).
-    public func update(limit: Int, window: Duration) {
+    package func update(limit: Int, window: Duration) {
         state.withLock {
             $0.limit = max(1, limit)
             $0.windowNanos = window.nanoseconds
@@ -31,12 +31,12 @@ public final class ConnectAttemptBudget: Sendable {
 
     /// Closes the budget for `duration` (a `Retry-After` from the exchange); a later, longer
     /// block extends it, a shorter one never shortens it.
-    public func block(for duration: Duration, now: Int64 = WallClock.monotonicNanos()) {
+    package func block(for duration: Duration, now: Int64 = WallClock.monotonicNanos()) {
         state.withLock { $0.blockedUntil = max($0.blockedUntil, now + duration.nanoseconds) }
     }
 
     /// Takes one attempt if the window allows it; otherwise returns how long to wait.
-    public func acquire(now: Int64 = WallClock.monotonicNanos()) -> Duration? {
+    package func acquire(now: Int64 = WallClock.monotonicNanos()) -> Duration? {
         state.withLock { s in
             if now < s.blockedUntil { return .nanoseconds(s.blockedUntil - now) }
             let cutoff = now - s.windowNanos
@@ -54,5 +54,5 @@ public final class ConnectAttemptBudget: Sendable {
     }
 
     /// Attempts taken in the current window.
-    public var used: Int { state.withLock { $0.attempts.count } }
+    package var used: Int { state.withLock { $0.attempts.count } }
 }

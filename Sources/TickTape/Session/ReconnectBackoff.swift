@@ -2,18 +2,18 @@
 ///
 /// Full jitter (a uniform draw between zero and the exponential ceiling) spreads N sessions
 /// that failed together, so a network blip never turns into a synchronized reconnect storm.
-public struct ReconnectBackoff: Sendable {
-    public var initial: Duration
-    public var maximum: Duration
-    public private(set) var failures = 0
+package struct ReconnectBackoff: Sendable {
+    package var initial: Duration
+    package var maximum: Duration
+    package private(set) var failures = 0
 
-    public init(initial: Duration, maximum: Duration) {
+    package init(initial: Duration, maximum: Duration) {
         self.initial = initial
         self.maximum = maximum
     }
 
     /// The delay before the next attempt; each call counts one more failure.
-    public mutating func nextDelay<R: RandomNumberGenerator>(using rng: inout R) -> Duration {
+    package mutating func nextDelay<R: RandomNumberGenerator>(using rng: inout R) -> Duration {
         let base = max(initial.nanoseconds, 1)
         let shift = min(failures, 30)
         failures += 1
@@ -21,11 +21,11 @@ public struct ReconnectBackoff: Sendable {
         return .nanoseconds(Int64.random(in: 0...max(ceiling, 1), using: &rng))
     }
 
-    public mutating func nextDelay() -> Duration {
+    package mutating func nextDelay() -> Duration {
         var rng = SystemRandomNumberGenerator()
         return nextDelay(using: &rng)
     }
 
     /// Called once a connection proved healthy (delivered data).
-    public mutating func reset() { failures = 0 }
+    package mutating func reset() { failures = 0 }
 }

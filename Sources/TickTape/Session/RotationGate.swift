@@ -6,10 +6,10 @@ import Synchronization
 /// of a capture rotated together, the capture would briefly rely on fewer established
 /// connections than configured. Jittered ages make collisions rare; this gate makes them
 /// impossible. Sessions live on different event loops, hence the atomic.
-public final class RotationGate: Sendable {
+package final class RotationGate: Sendable {
     private let holder = Atomic<Int>(-1)
 
-    public init() {}
+    package init() {}
 
     /// Takes the gate for connection `index`; false if another connection holds it.
     func tryAcquire(_ index: Int) -> Bool {
@@ -22,7 +22,7 @@ public final class RotationGate: Sendable {
     }
 
     /// The connection rotating now, or nil.
-    public var rotating: Int? {
+    package var rotating: Int? {
         let h = holder.load(ordering: .relaxed)
         return h < 0 ? nil : h
     }

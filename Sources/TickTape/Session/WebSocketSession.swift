@@ -9,17 +9,17 @@ import NIOWebSocket
 /// for silence, rotates before the exchange's 24 h cut, and reconnects with backoff inside the
 /// shared attempt budget, forever, until stopped.
 ///
-/// Every mutable field is confined to ``eventLoop``; public entry points hop onto it. The ring
+/// Every mutable field is confined to ``eventLoop``; package entry points hop onto it. The ring
 /// has exactly one producer across reconnects and rotations because every channel the session
 /// opens is bootstrapped on that same loop: during a make-before-break rotation the old and
 /// the new channel both push from this one thread.
 ///
 /// `@unchecked Sendable`: every mutable field is confined to ``eventLoop`` (entry points hop onto it); `NIOLoopBound` per field would add a check to each access of the loop's own state.
-public final class WebSocketSession: @unchecked Sendable, SessionEvents {
-    public let capture: String
-    public let index: Int
-    public let eventLoop: any EventLoop
-    public let statistics: ConnectionStatistics
+package final class WebSocketSession: @unchecked Sendable, SessionEvents {
+    package let capture: String
+    package let index: Int
+    package let eventLoop: any EventLoop
+    package let statistics: ConnectionStatistics
     /// Requests from the merger thread (stream watchdog): taken on each staleness check.
     let control: ConnectionControl
     /// How often each link pings for its round trip (nil: never).
@@ -100,7 +100,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
     }
 
     /// Starts connecting.
-    public func start() {
+    package func start() {
         eventLoop.execute { [self] in
             guard case .idle = machine.state else { return }
             connect()
@@ -109,7 +109,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
 
     /// Applies settings that change live (timeouts, backoff, staleness, rotation age). Endpoint
     /// changes need a new session.
-    public func update(_ newConfig: CaptureConfig) {
+    package func update(_ newConfig: CaptureConfig) {
         eventLoop.execute { [self] in
             config = newConfig
             backoff.initial = newConfig.backoffInitial
@@ -119,7 +119,7 @@ public final class WebSocketSession: @unchecked Sendable, SessionEvents {
 
     /// Closes the connection (with a close handshake when open) and stops reconnecting.
     /// Completes once the socket is closed, so no frame can reach the ring afterwards.
-    public func stop() -> EventLoopFuture<Void> {
+    package func stop() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit { [self] in stopOnLoop() }
     }
 

@@ -12,20 +12,20 @@ import Glibc
 /// thinks it may be. systemd's `ProtectClock=yes` makes even the read-only call fail with
 /// EPERM (systemd issue 26413); then the state says "unavailable" with the reason, and the
 /// presence of timesyncd's `/run/systemd/timesync/synchronized` flag is reported instead.
-public struct ClockSyncState: Sendable, Equatable {
+package struct ClockSyncState: Sendable, Equatable {
     /// When it was sampled (`CLOCK_REALTIME` ns).
-    public var sampledAt: Int64
+    package var sampledAt: Int64
     /// Synchronised per the kernel (`STA_UNSYNC` clear and not `TIME_ERROR`); nil if unknown.
-    public var synced: Bool?
+    package var synced: Bool?
     /// The kernel's estimated and maximum error, in microseconds (nil if unknown).
-    public var estimatedErrorMicros: Int64?
-    public var maximumErrorMicros: Int64?
+    package var estimatedErrorMicros: Int64?
+    package var maximumErrorMicros: Int64?
     /// Where the answer came from: `adjtimex`, `timesyncd` or `unavailable`.
-    public var source: String
+    package var source: String
     /// Why `adjtimex` could not be read, if it could not.
-    public var problem: String?
+    package var problem: String?
 
-    public init(
+    package init(
         sampledAt: Int64, synced: Bool?, estimatedErrorMicros: Int64?, maximumErrorMicros: Int64?, source: String,
         problem: String? = nil
     ) {
@@ -38,7 +38,7 @@ public struct ClockSyncState: Sendable, Equatable {
     }
 
     /// Reads the state now (one syscall; called at segment open and close, on the writer thread).
-    public static func sample() -> ClockSyncState {
+    package static func sample() -> ClockSyncState {
         let now = WallClock.realtimeNanos()
         var t = timex()
         t.modes = 0

@@ -9,9 +9,9 @@ import Glibc
 /// (which fails instead of replacing an existing file: nothing is ever overwritten),
 /// unlinking the temporary and fsyncing the directory. A reader therefore sees either no file
 /// or the complete one, after a crash or a power cut alike.
-public enum DurableFile {
+package enum DurableFile {
     /// The whole file.
-    public static func readAll(_ path: String) throws(StorageError) -> [UInt8] {
+    package static func readAll(_ path: String) throws(StorageError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StorageError(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
@@ -26,12 +26,12 @@ public enum DurableFile {
     }
 
     /// The whole file as UTF-8 text.
-    public static func readText(_ path: String) throws(StorageError) -> String {
+    package static func readText(_ path: String) throws(StorageError) -> String {
         String(decoding: try readAll(path), as: UTF8.self)
     }
 
     /// Reads the file in chunks of `chunkSize` bytes.
-    public static func forEachChunk(
+    package static func forEachChunk(
         _ path: String, chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -48,7 +48,7 @@ public enum DurableFile {
     }
 
     /// Writes all of `bytes` to `fd`, retrying short writes and EINTR.
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StorageError) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StorageError) {
         if let err = POSIXIO.writeAll(fd, bytes).error { throw StorageError(operation: "write", path: path, errno: err) }
     }
 
@@ -115,7 +115,7 @@ public enum DurableFile {
     }
 
     /// Names in `directory` (no `.`/`..`), sorted.
-    public static func list(_ directory: String) throws(StorageError) -> [String] {
+    package static func list(_ directory: String) throws(StorageError) -> [String] {
         guard let dir = opendir(directory) else { throw StorageError(operation: "opendir", path: directory, errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -129,7 +129,7 @@ public enum DurableFile {
     }
 
     /// Size in bytes and modification time (ns), or nil if the file does not exist.
-    public static func status(_ path: String) -> (size: Int64, modifiedAt: Int64, isDirectory: Bool)? {
+    package static func status(_ path: String) -> (size: Int64, modifiedAt: Int64, isDirectory: Bool)? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)

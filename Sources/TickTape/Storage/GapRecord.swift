@@ -7,26 +7,26 @@
 /// first and last id dropped (`streams`). For a storage entry `stream`/`firstMissing`/
 /// `lastMissing` repeat the only stream's values, or are `*`/-1/-1 when several streams lost
 /// lines (read `streams` then).
-public struct GapRecord: Sendable, Equatable {
+package struct GapRecord: Sendable, Equatable {
     /// Stream the gap belongs to.
-    public var stream: String
+    package var stream: String
     /// First and last missing id (-1 when not known or not one stream).
-    public var firstMissing: Int64
-    public var lastMissing: Int64
+    package var firstMissing: Int64
+    package var lastMissing: Int64
     /// When the gap was detected (`CLOCK_REALTIME` ns).
-    public var detectedAt: Int64
+    package var detectedAt: Int64
     /// Why: `sequence` or `storage`.
-    public var cause: String
+    package var cause: String
     /// Connections delivering at that moment.
-    public var connectionsUp: Int
+    package var connectionsUp: Int
     /// `storage` only: receive stamps of the first and last dropped line, and how many lines.
-    public var firstDroppedAt: Int64?
-    public var lastDroppedAt: Int64?
-    public var droppedLines: Int?
+    package var firstDroppedAt: Int64?
+    package var lastDroppedAt: Int64?
+    package var droppedLines: Int?
     /// `storage` only: per stream, the ids dropped.
-    public var streams: [GapStreamRange]
+    package var streams: [GapStreamRange]
 
-    public init(
+    package init(
         stream: String, firstMissing: Int64, lastMissing: Int64, detectedAt: Int64, cause: String, connectionsUp: Int,
         firstDroppedAt: Int64? = nil, lastDroppedAt: Int64? = nil, droppedLines: Int? = nil,
         streams: [GapStreamRange] = []
@@ -44,7 +44,7 @@ public struct GapRecord: Sendable, Equatable {
     }
 
     /// The JSON form used in `gaps.jsonl` and in manifests.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var fields: [(String, JSONValue)] = [
             ("stream", .string(stream)), ("first_missing", .int(firstMissing)), ("last_missing", .int(lastMissing)),
             ("detected_at_ns", .int(detectedAt)), ("cause", .string(cause)), ("connections_up", .int(Int64(connectionsUp))),
@@ -57,10 +57,10 @@ public struct GapRecord: Sendable, Equatable {
     }
 
     /// One JSON line, as written to `gaps.jsonl`.
-    public var jsonLine: String { json.compact + "\n" }
+    package var jsonLine: String { json.compact + "\n" }
 
     /// Reads an entry back (ledger line or manifest element).
-    public init(json: JSONValue) throws(ManifestError) {
+    package init(json: JSONValue) throws(ManifestError) {
         stream = try json.require("stream").asString()
         firstMissing = try json.require("first_missing").asInt()
         lastMissing = try json.require("last_missing").asInt()
@@ -76,7 +76,7 @@ public struct GapRecord: Sendable, Equatable {
     }
 
     /// A human line for `ticktape verify` and `stats`.
-    public var summary: String {
+    package var summary: String {
         if cause == "storage" {
             let ranges = streams.map { r in
                 "\(r.stream) \(r.count) line(s)" + (r.firstID.map { f in " ids \(f)...\(r.lastID ?? f)" } ?? "")
@@ -88,14 +88,14 @@ public struct GapRecord: Sendable, Equatable {
 }
 
 /// The part of one stream inside a `storage` gap: which ids were dropped and how many lines.
-public struct GapStreamRange: Sendable, Equatable {
-    public var stream: String
+package struct GapStreamRange: Sendable, Equatable {
+    package var stream: String
     /// First and last id dropped; nil for streams without a sequence id.
-    public var firstID: Int64?
-    public var lastID: Int64?
-    public var count: Int
+    package var firstID: Int64?
+    package var lastID: Int64?
+    package var count: Int
 
-    public init(stream: String, firstID: Int64?, lastID: Int64?, count: Int) {
+    package init(stream: String, firstID: Int64?, lastID: Int64?, count: Int) {
         self.stream = stream
         self.firstID = firstID
         self.lastID = lastID

@@ -5,13 +5,13 @@ import CZlib
 /// It checks what gzip itself promises (the CRC-32 and length of every member) and says so
 /// when a stream ends early, which is how a truncated or altered file shows up before any
 /// manifest comparison. Concatenated members are decoded in turn, as `gzip -dc` does.
-public final class GzipDecoder {
+package final class GzipDecoder {
     private let stream: UnsafeMutablePointer<z_stream>
     private let output: UnsafeMutableRawBufferPointer
     /// Whether the last member ended with a valid trailer.
-    public private(set) var atMemberEnd = false
+    package private(set) var atMemberEnd = false
 
-    public init() throws(GzipError) {
+    package init() throws(GzipError) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         output = .allocate(byteCount: 256 << 10, alignment: 16)
@@ -30,7 +30,7 @@ public final class GzipDecoder {
     }
 
     /// Decodes `input`, handing every produced chunk to `sink`.
-    public func decompress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func decompress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard input.count > 0 else { return }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
@@ -62,7 +62,7 @@ public final class GzipDecoder {
     }
 
     /// Throws unless the input ended exactly at the end of a member.
-    public func finish() throws(GzipError) {
+    package func finish() throws(GzipError) {
         guard atMemberEnd else { throw GzipError(message: "unexpected end of stream (truncated file)") }
     }
 }

@@ -6,13 +6,13 @@ import CZlib
 /// hftbacktest's loaders) reads them. zlib is used directly through a system-library
 /// module: it is on every Linux host already, and one small wrapper costs less build time
 /// and less indirection than a NIO-flavoured compression package.
-public final class GzipEncoder {
+package final class GzipEncoder {
     private let stream: UnsafeMutablePointer<z_stream>
     private let output: UnsafeMutableRawBufferPointer
     private var finished = false
 
     /// `level` is zlib's 1 (fastest) … 9 (smallest).
-    public init(level: Int32) throws(GzipError) {
+    package init(level: Int32) throws(GzipError) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         output = .allocate(byteCount: 256 << 10, alignment: 16)
@@ -34,7 +34,7 @@ public final class GzipEncoder {
 
     /// Compresses `input`, handing every produced chunk to `sink`. `syncFlush` ends the
     /// output on a byte boundary so that everything given so far can be decoded.
-    public func compress(
+    package func compress(
         _ input: UnsafeRawBufferPointer, syncFlush: Bool = false, sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         precondition(!finished, "compress after finish")
@@ -42,7 +42,7 @@ public final class GzipEncoder {
     }
 
     /// Writes the rest and the gzip trailer (CRC-32 and length).
-    public func finish(sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func finish(sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !finished else { return }
         try run(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH, sink: sink)
         finished = true
@@ -69,7 +69,7 @@ public final class GzipEncoder {
 }
 
 /// A gzip stream that zlib could not produce or decode.
-public struct GzipError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { "gzip: \(message)" }
+package struct GzipError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { "gzip: \(message)" }
 }

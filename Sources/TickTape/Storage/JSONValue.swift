@@ -3,7 +3,7 @@
 /// The engine does not link Foundation (the daemon stays small and statically linkable), yet
 /// manifests and the gap ledger are JSON that the daemon writes and the tools read back.
 /// Objects keep their key order, so a manifest reads the same every time it is written.
-public indirect enum JSONValue: Sendable, Equatable {
+package indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -12,7 +12,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+    package static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -28,21 +28,21 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     // MARK: Access
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let fields) = self else { return nil }
         return fields.first { $0.0 == key }?.1
     }
 
-    public var intValue: Int64? {
+    package var intValue: Int64? {
         switch self {
         case .int(let v): return v
         case .double(let d) where d == d.rounded() && abs(d) < 9e18: return Int64(d)
         default: return nil
         }
     }
-    public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
-    public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
-    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+    package var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    package var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    package var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
 
     func require(_ key: String) throws(ManifestError) -> JSONValue {
         guard let v = self[key] else { throw ManifestError("missing key \"\(key)\"") }
@@ -62,14 +62,14 @@ public indirect enum JSONValue: Sendable, Equatable {
     // MARK: Writing
 
     /// One line, no spaces: the gap ledger's form.
-    public var compact: String {
+    package var compact: String {
         var out = ""
         write(into: &out, indent: nil, level: 0)
         return out
     }
 
     /// Indented by two spaces per level, with arrays of objects one object per line.
-    public var pretty: String {
+    package var pretty: String {
         var out = ""
         write(into: &out, indent: "  ", level: 0)
         return out + "\n"
@@ -142,7 +142,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     // MARK: Parsing
 
     /// Parses one JSON document (surrounding whitespace allowed).
-    public static func parse(_ text: String) throws(ManifestError) -> JSONValue {
+    package static func parse(_ text: String) throws(ManifestError) -> JSONValue {
         var parser = Parser(bytes: Array(text.utf8))
         parser.skipSpace()
         let value = try parser.value(depth: 0)
@@ -305,8 +305,8 @@ public indirect enum JSONValue: Sendable, Equatable {
 }
 
 /// A manifest, ledger line or JSON document that is not what ticktape writes.
-public struct ManifestError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct ManifestError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }

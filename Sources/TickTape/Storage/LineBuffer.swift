@@ -5,16 +5,16 @@
 /// can cut between buffers without tearing a line.
 ///
 /// `@unchecked Sendable`: a buffer has one owner at a time (merger, then writer), handed over through an SPSC ring.
-public final class LineBuffer: @unchecked Sendable {
-    public let capacity: Int
+package final class LineBuffer: @unchecked Sendable {
+    package let capacity: Int
     let base: UnsafeMutableRawPointer
     /// Bytes used.
-    @exclusivity(unchecked) public internal(set) var count = 0
+    @exclusivity(unchecked) package internal(set) var count = 0
     /// Lines held.
-    @exclusivity(unchecked) public internal(set) var lines = 0
+    @exclusivity(unchecked) package internal(set) var lines = 0
     /// Receive stamp of the first and last line.
-    @exclusivity(unchecked) public internal(set) var firstReceivedAt: Int64 = 0
-    @exclusivity(unchecked) public internal(set) var lastReceivedAt: Int64 = 0
+    @exclusivity(unchecked) package internal(set) var firstReceivedAt: Int64 = 0
+    @exclusivity(unchecked) package internal(set) var lastReceivedAt: Int64 = 0
     /// What the merger counted per stream (holes, late copies) while this buffer was being
     /// filled; it travels with the lines so the segment holding them can report it. Empty (and
     /// never allocated) unless something was counted.
@@ -128,7 +128,7 @@ public final class LineBuffer: @unchecked Sendable {
     }
 
     /// The filled part.
-    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }
 
 #if canImport(Glibc)

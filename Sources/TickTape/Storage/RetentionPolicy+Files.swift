@@ -7,7 +7,7 @@ import Glibc
 extension RetentionPolicy {
     /// The sealed segments of `directory` and the total size of its capture files.
     /// `endTimes` caches manifest end times by base name across calls.
-    public static func inventory(directory: String, endTimes: inout [String: Int64]) throws(StorageError) -> (
+    package static func inventory(directory: String, endTimes: inout [String: Int64]) throws(StorageError) -> (
         sealed: [Segment], totalBytes: Int64
     ) {
         let names = try DurableFile.list(directory)
@@ -52,7 +52,7 @@ extension RetentionPolicy {
     /// Deletes one segment's files, the manifest last: an interrupted deletion leaves a manifest
     /// without its data file, which the next pass deletes (never a data file without its
     /// manifest, which nothing would delete). Returns the errno of the first failure.
-    public static func delete(_ segment: Segment, directory: String, health: StorageHealth) -> Int32? {
+    package static func delete(_ segment: Segment, directory: String, health: StorageHealth) -> Int32? {
         let manifest = segment.base + SegmentName.manifestSuffix
         for file in segment.files where file != manifest {
             if unlink(directory + "/" + file) != 0 && errno != ENOENT { return errno }

@@ -9,31 +9,31 @@ import Glibc
 /// set-aside source), oldest first, each deletion logged by the caller. Open, closed-but-
 /// unsealed and recovering segments count towards the size but are never touched: retention
 /// must not destroy data that has no manifest to prove what it was.
-public struct RetentionPolicy: Sendable, Equatable {
+package struct RetentionPolicy: Sendable, Equatable {
     /// Delete sealed segments that ended longer ago than this; nil keeps them forever.
-    public var maximumAge: Duration?
+    package var maximumAge: Duration?
     /// Delete the oldest sealed segments while the capture's files exceed this; nil = no limit.
-    public var maximumBytes: Int64?
+    package var maximumBytes: Int64?
 
-    public init(maximumAge: Duration? = nil, maximumBytes: Int64? = nil) {
+    package init(maximumAge: Duration? = nil, maximumBytes: Int64? = nil) {
         self.maximumAge = maximumAge
         self.maximumBytes = maximumBytes
     }
 
-    public var isEnabled: Bool { maximumAge != nil || maximumBytes != nil }
+    package var isEnabled: Bool { maximumAge != nil || maximumBytes != nil }
 
     /// A sealed segment as retention sees it.
-    public struct Segment: Sendable, Equatable {
-        public var base: String
-        public var endedAt: Int64
+    package struct Segment: Sendable, Equatable {
+        package var base: String
+        package var endedAt: Int64
         /// Files of the segment and their total size.
-        public var files: [String]
-        public var bytes: Int64
+        package var files: [String]
+        package var bytes: Int64
     }
 
     /// The segments to delete, oldest first, given every sealed segment and the total size of
     /// all capture files in the directory (sealed or not).
-    public func selectForDeletion(sealed: [Segment], totalBytes: Int64, now: Int64) -> [Segment] {
+    package func selectForDeletion(sealed: [Segment], totalBytes: Int64, now: Int64) -> [Segment] {
         var doomed: [Segment] = []
         var remaining = totalBytes
         for segment in sealed.sorted(by: { ($0.endedAt, $0.base) < ($1.endedAt, $1.base) }) {

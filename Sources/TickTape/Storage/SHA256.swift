@@ -5,7 +5,7 @@
 /// crypto dependency (swift-crypto would cost a large build for one hash), so this is the
 /// plain reference algorithm, checked against the NIST vectors and `sha256sum` in the tests.
 /// It runs on the sealer thread and in the CLI, never on the capture path.
-public struct SHA256: Sendable {
+package struct SHA256: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
     )
@@ -13,17 +13,17 @@ public struct SHA256: Sendable {
     private var blockCount = 0
     private var totalBytes: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// The hex digest of `bytes` in one call.
-    public static func hex<C: Collection>(of bytes: C) -> String where C.Element == UInt8 {
+    package static func hex<C: Collection>(of bytes: C) -> String where C.Element == UInt8 {
         var h = SHA256()
         Array(bytes).withUnsafeBytes { h.update($0) }
         return h.finalizeHex()
     }
 
     /// Feeds more input.
-    public mutating func update(_ data: UnsafeRawBufferPointer) {
+    package mutating func update(_ data: UnsafeRawBufferPointer) {
         guard var p = data.baseAddress, data.count > 0 else { return }
         var remaining = data.count
         totalBytes &+= UInt64(remaining)
@@ -48,7 +48,7 @@ public struct SHA256: Sendable {
     }
 
     /// Pads, finishes and returns the 32-byte digest. The value must not be updated afterwards.
-    public mutating func finalize() -> [UInt8] {
+    package mutating func finalize() -> [UInt8] {
         let bitLength = totalBytes &* 8
         var padding: [UInt8] = [0x80]
         let afterOne = (blockCount + 1) % 64
@@ -66,7 +66,7 @@ public struct SHA256: Sendable {
     }
 
     /// ``finalize()`` as lowercase hex, the form `sha256sum` prints.
-    public mutating func finalizeHex() -> String {
+    package mutating func finalizeHex() -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         for b in finalize() {

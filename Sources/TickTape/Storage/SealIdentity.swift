@@ -4,15 +4,15 @@ import Glibc
 
 /// Who seals: the facts every manifest repeats about the writer (host, version, the
 /// configuration it ran with) and how it compresses.
-public struct SealIdentity: Sendable, Equatable {
-    public var host: String
-    public var ticktapeVersion: String
+package struct SealIdentity: Sendable, Equatable {
+    package var host: String
+    package var ticktapeVersion: String
     /// `sha256:<hex>` of the engine's configuration (see ``configDigest(_:)``).
-    public var configDigest: String
+    package var configDigest: String
     /// zlib level of sealed data files; 6 by measurement (see docs/ARCHITECTURE.md).
-    public var compressionLevel: Int32
+    package var compressionLevel: Int32
 
-    public init(
+    package init(
         host: String = SealIdentity.hostName(), ticktapeVersion: String = TickTapeVersion.current, configDigest: String,
         compressionLevel: Int32 = 6
     ) {
@@ -23,18 +23,18 @@ public struct SealIdentity: Sendable, Equatable {
     }
 
     /// The identity of segments written under `config`.
-    public init(config: TickTapeConfig) {
+    package init(config: TickTapeConfig) {
         self.init(configDigest: Self.configDigest(config))
     }
 
     /// A digest of the configuration's values (not its text: comments and key order do not
     /// change it, any setting does). It tells two segments written under different settings apart.
-    public static func configDigest(_ config: TickTapeConfig) -> String {
+    package static func configDigest(_ config: TickTapeConfig) -> String {
         "sha256:" + SHA256.hex(of: Array(String(reflecting: config).utf8))
     }
 
     /// `gethostname(2)`.
-    public static func hostName() -> String {
+    package static func hostName() -> String {
         var name = [CChar](repeating: 0, count: 256)
         guard gethostname(&name, name.count - 1) == 0 else { return "unknown" }
         return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

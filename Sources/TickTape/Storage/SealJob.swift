@@ -4,22 +4,22 @@
 /// writer assigned to it, the clock samples and what the merger counted (holes, late copies). A job
 /// from crash recovery knows only the file: the span comes from its name and contents, the
 /// gaps from `gaps.jsonl` by time, and late copies are unknown.
-public struct SealJob: Sendable, Equatable {
+package struct SealJob: Sendable, Equatable {
     /// The plain file (`.tape.open` or `.tape`).
-    public var source: String
-    public var directory: String
+    package var source: String
+    package var directory: String
     /// Base name of the segment (see ``SegmentName``).
-    public var base: String
-    public var capture: String
-    public var recovered: Bool
-    public var startedAt: Int64
-    public var endedAt: Int64?
-    public var gaps: [GapRecord]?
+    package var base: String
+    package var capture: String
+    package var recovered: Bool
+    package var startedAt: Int64
+    package var endedAt: Int64?
+    package var gaps: [GapRecord]?
     /// What the merger counted per stream (nil from crash recovery: unknown).
-    public var merge: [String: StreamMergeReport]?
-    public var clock: [ClockSyncState]
+    package var merge: [String: StreamMergeReport]?
+    package var clock: [ClockSyncState]
 
-    public init(
+    package init(
         source: String, directory: String, base: String, capture: String, recovered: Bool, startedAt: Int64,
         endedAt: Int64? = nil, gaps: [GapRecord]? = nil, merge: [String: StreamMergeReport]? = nil, clock: [ClockSyncState] = []
     ) {

@@ -8,19 +8,19 @@ import Glibc
 /// must be waited out, never given up on; a job whose source vanished, or that fails the same
 /// way every time (EIO, EACCES, a conflicting sealed file), never will, and retrying it forever
 /// at the head of the queue used to block every later seal.
-public struct SealRetryPolicy: Sendable, Equatable {
+package struct SealRetryPolicy: Sendable, Equatable {
     /// Backoff after a pass in which some job failed: doubles from `initialBackoff` up to
     /// `maximumBackoff`.
-    public var initialBackoff: Duration
-    public var maximumBackoff: Duration
+    package var initialBackoff: Duration
+    package var maximumBackoff: Duration
     /// Consecutive failures of a kind waiting does not cure before the job is set aside.
-    public var permanentAfter: Int
+    package var permanentAfter: Int
     /// Attempts per job once shutdown has begun; then it is left for recovery at the next start.
-    public var attemptsAtShutdown: Int
+    package var attemptsAtShutdown: Int
     /// Backoff between attempts once shutdown has begun.
-    public var shutdownBackoff: Duration
+    package var shutdownBackoff: Duration
 
-    public init(
+    package init(
         initialBackoff: Duration = .seconds(1), maximumBackoff: Duration = .seconds(60), permanentAfter: Int = 5,
         attemptsAtShutdown: Int = 3, shutdownBackoff: Duration = .milliseconds(200)
     ) {
@@ -32,7 +32,7 @@ public struct SealRetryPolicy: Sendable, Equatable {
     }
 
     /// What a failure says about the job's future.
-    public enum Verdict: Sendable, Equatable {
+    package enum Verdict: Sendable, Equatable {
         /// Waiting can cure it (disk full, quota, descriptors, memory): retry, never give up.
         case transient
         /// It failed in a way that usually repeats: retry, but only `permanentAfter` times in a row.
@@ -42,7 +42,7 @@ public struct SealRetryPolicy: Sendable, Equatable {
     }
 
     /// Classifies `error` from sealing `job`.
-    public static func verdict(for error: any Error, job: SealJob) -> Verdict {
+    package static func verdict(for error: any Error, job: SealJob) -> Verdict {
         if let e = error as? SealError { return .hopeless(e.message) }
         if access(job.source, F_OK) != 0 && errno == ENOENT { return .hopeless("the source \(job.source) no longer exists") }
         if let e = error as? StorageError, transientErrnos.contains(e.errno) { return .transient }

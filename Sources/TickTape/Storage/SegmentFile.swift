@@ -116,12 +116,12 @@ struct SegmentFile {
 }
 
 /// A storage operation that failed, with the OS error.
-public struct StorageError: Error, CustomStringConvertible, Sendable {
-    public var operation: String
-    public var path: String
-    public var errno: Int32
+package struct StorageError: Error, CustomStringConvertible, Sendable {
+    package var operation: String
+    package var path: String
+    package var errno: Int32
 
-    public var description: String {
+    package var description: String {
         "\(operation) \(path): \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }

@@ -6,29 +6,29 @@
 /// (records, raw and compressed bytes, per-stream id ranges, counts and late copies, and the
 /// gap-ledger entries of the span), and the SHA-256 of the data file and of its decompressed
 /// content. `ticktape verify` checks a segment against it; a segment without one is not sealed.
-public struct SegmentManifest: Sendable, Equatable {
-    public static let format = "ticktape-segment-manifest"
+package struct SegmentManifest: Sendable, Equatable {
+    package static let format = "ticktape-segment-manifest"
     /// Bumped on any change a reader must know about; readers reject newer versions.
-    public static let currentVersion = 1
+    package static let currentVersion = 1
 
     /// One stream's part of the segment.
-    public struct StreamSummary: Sendable, Equatable {
-        public var name: String
-        public var rule: String
-        public var count: Int
-        public var firstID: Int64?
-        public var lastID: Int64?
+    package struct StreamSummary: Sendable, Equatable {
+        package var name: String
+        package var rule: String
+        package var count: Int
+        package var firstID: Int64?
+        package var lastID: Int64?
         /// Lines in the file that are not above every earlier id (only with `late_policy = "emit"`).
-        public var lateLines: Int
+        package var lateLines: Int
         /// Copies the merger received late during the segment (dropped or emitted); nil when not
         /// known (a segment sealed by crash recovery).
-        public var lateCopies: Int?
+        package var lateCopies: Int?
         /// Holes waited on and late copies placed or dropped (nil: not known, crash recovery).
-        public var merge: StreamMergeReport?
-        public var firstReceivedAt: Int64
-        public var lastReceivedAt: Int64
+        package var merge: StreamMergeReport?
+        package var firstReceivedAt: Int64
+        package var lastReceivedAt: Int64
 
-        public init(
+        package init(
             name: String, rule: String, count: Int, firstID: Int64?, lastID: Int64?, lateLines: Int, lateCopies: Int?,
             merge: StreamMergeReport? = nil, firstReceivedAt: Int64, lastReceivedAt: Int64
         ) {
@@ -45,42 +45,42 @@ public struct SegmentManifest: Sendable, Equatable {
         }
     }
 
-    public var version = Self.currentVersion
-    public var ticktapeVersion: String
-    public var host: String
-    public var capture: String
+    package var version = Self.currentVersion
+    package var ticktapeVersion: String
+    package var host: String
+    package var capture: String
     /// SHA-256 of the engine's configuration as it was when the segment was written.
-    public var configDigest: String
+    package var configDigest: String
     /// The data file's name (in the manifest's directory).
-    public var dataFile: String
+    package var dataFile: String
     /// The compression of the data file (`gzip`) and its zlib level.
-    public var compression: String
+    package var compression: String
     /// Wall-clock span of the segment: opened and closed (`CLOCK_REALTIME` ns).
-    public var startedAt: Int64
-    public var endedAt: Int64
-    public var sealedAt: Int64
+    package var startedAt: Int64
+    package var endedAt: Int64
+    package var sealedAt: Int64
     /// Receive stamps of the first and last line (nil when empty).
-    public var firstReceivedAt: Int64?
-    public var lastReceivedAt: Int64?
-    public var records: Int
+    package var firstReceivedAt: Int64?
+    package var lastReceivedAt: Int64?
+    package var records: Int
     /// Bytes of the capture lines (decompressed) and of the data file.
-    public var rawBytes: Int64
-    public var compressedBytes: Int64
+    package var rawBytes: Int64
+    package var compressedBytes: Int64
     /// SHA-256 (hex) of the data file, and of the decompressed lines.
-    public var sha256: String
-    public var rawSHA256: String
-    public var streams: [StreamSummary]
-    public var gaps: [GapRecord]
+    package var sha256: String
+    package var rawSHA256: String
+    package var streams: [StreamSummary]
+    package var gaps: [GapRecord]
     /// Clock sync state sampled when the segment was opened and closed (or recovered).
-    public var clock: [ClockSyncState]
+    package var clock: [ClockSyncState]
     /// Sealed by crash recovery: `discardedBytes` (an incomplete last line, or lines that are
     /// not capture lines) were left out; the untouched source is `recoveredFrom`.
-    public var recovered: Bool
-    public var discardedBytes: Int64
-    public var discardedLines: Int
-    public var recoveredFrom: String?
+    package var recovered: Bool
+    package var discardedBytes: Int64
+    package var discardedLines: Int
+    package var recoveredFrom: String?
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         func opt(_ v: Int64?) -> JSONValue { v.map(JSONValue.int) ?? .null }
         return .object([
             ("format", .string(Self.format)),
@@ -123,7 +123,7 @@ public struct SegmentManifest: Sendable, Equatable {
         ])
     }
 
-    public init(
+    package init(
         ticktapeVersion: String, host: String, capture: String, configDigest: String, dataFile: String,
         compression: String, startedAt: Int64, endedAt: Int64, sealedAt: Int64, firstReceivedAt: Int64?,
         lastReceivedAt: Int64?, records: Int, rawBytes: Int64, compressedBytes: Int64, sha256: String,
@@ -156,7 +156,7 @@ public struct SegmentManifest: Sendable, Equatable {
     }
 
     /// Reads a manifest; rejects other documents and newer versions.
-    public init(parsing text: String) throws(ManifestError) {
+    package init(parsing text: String) throws(ManifestError) {
         let j = try JSONValue.parse(text)
         guard j["format"]?.stringValue == Self.format else { throw ManifestError("not a ticktape segment manifest") }
         let v = Int(try j.require("version").asInt())
@@ -206,7 +206,7 @@ public struct SegmentManifest: Sendable, Equatable {
     }
 
     /// Reads the manifest file at `path`.
-    public static func read(path: String) throws -> SegmentManifest {
+    package static func read(path: String) throws -> SegmentManifest {
         try SegmentManifest(parsing: try DurableFile.readText(path))
     }
 }

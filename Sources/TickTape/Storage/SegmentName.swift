@@ -11,16 +11,16 @@
 ///
 /// A name says what a file is without opening it, which is what lets recovery, retention and
 /// `ticktape verify` treat a directory correctly after any crash.
-public enum SegmentName {
-    public static let openSuffix = ".tape.open"
-    public static let closedSuffix = ".tape"
-    public static let sealedSuffix = ".tape.gz"
-    public static let manifestSuffix = ".manifest.json"
-    public static let recoveredSuffix = ".tape.recovered"
-    public static let temporarySuffix = ".tmp"
+package enum SegmentName {
+    package static let openSuffix = ".tape.open"
+    package static let closedSuffix = ".tape"
+    package static let sealedSuffix = ".tape.gz"
+    package static let manifestSuffix = ".manifest.json"
+    package static let recoveredSuffix = ".tape.recovered"
+    package static let temporarySuffix = ".tmp"
 
     /// The base name of any segment file (nil if `file` is not one).
-    public static func base(of file: String) -> String? {
+    package static func base(of file: String) -> String? {
         for suffix in [openSuffix, sealedSuffix, manifestSuffix, recoveredSuffix, closedSuffix] where file.hasSuffix(suffix) {
             return String(file.dropLast(suffix.count))
         }
@@ -28,7 +28,7 @@ public enum SegmentName {
     }
 
     /// The UTC start stamp in a base name (`…-20261121T053012.123Z-000`) as `CLOCK_REALTIME` ns.
-    public static func startNanos(of base: String) -> Int64? {
+    package static func startNanos(of base: String) -> Int64? {
         let parts = base.split(separator: "-")
         guard parts.count >= 3 else { return nil }
         let stamp = Array(parts[parts.count - 2].utf8)
@@ -60,5 +60,5 @@ public enum SegmentName {
 
 extension SegmentName {
     /// `20261121T053012.123Z`, the stamp used in names, for reports.
-    public static func utcStamp(nanos: Int64) -> String { SegmentFile.utcStamp(nanos: nanos) }
+    package static func utcStamp(nanos: Int64) -> String { SegmentFile.utcStamp(nanos: nanos) }
 }

@@ -11,11 +11,11 @@ import Glibc
 /// (the crash came between sealing and removing the source) is set aside the same way.
 /// Nothing is overwritten or deleted, with one exception: `*.tmp` files, which by
 /// construction are incomplete copies of data that still exists elsewhere.
-public enum SegmentRecovery {
+package enum SegmentRecovery {
     /// The recovery jobs for `directory`, oldest first, after setting aside sources of segments
     /// that are already sealed. `log` receives one line per action. Throws when the directory
     /// cannot be listed: recovery did not happen, and the caller must say so.
-    public static func jobs(
+    package static func jobs(
         directory: String, capture: String, health: StorageHealth, log: (String) -> Void
     ) throws(StorageError) -> [SealJob] {
         let names = try DurableFile.list(directory)

@@ -13,9 +13,9 @@ import Glibc
 /// 3. only then remove or set aside the source.
 /// A crash before 2 leaves the source unsealed, so recovery seals it again; if step 1's file
 /// already exists it is adopted when its content hashes the same, and never replaced.
-public enum SegmentSeal {
+package enum SegmentSeal {
     /// Seals `job`; returns the manifest written. Directory fsync failures go to `health`.
-    public static func seal(_ job: SealJob, identity: SealIdentity, health: StorageHealth) throws -> SegmentManifest {
+    package static func seal(_ job: SealJob, identity: SealIdentity, health: StorageHealth) throws -> SegmentManifest {
         let sealedTemporary = job.sealedPath + SegmentName.temporarySuffix
         let fd = try DurableFile.createTemporary(sealedTemporary)
         var fdOpen = true
@@ -142,7 +142,7 @@ public enum SegmentSeal {
     }
 
     /// SHA-256 of a gzip file and of its decompressed content, and its size.
-    public static func digests(ofSealed path: String) throws -> (file: String, raw: String, bytes: Int64) {
+    package static func digests(ofSealed path: String) throws -> (file: String, raw: String, bytes: Int64) {
         var fileHash = SHA256()
         var rawHash = SHA256()
         var bytes: Int64 = 0
@@ -170,7 +170,7 @@ public enum SegmentSeal {
 }
 
 /// A segment that cannot be sealed as asked; it is left exactly as it was.
-public struct SealError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+package struct SealError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { message }
 }

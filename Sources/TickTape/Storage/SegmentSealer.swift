@@ -21,9 +21,9 @@ import Synchronization
 /// `@unchecked Sendable`: the queue, the set-aside list and the counters are `Mutex`es and
 /// atomics; `thread` is touched by start/finish only, and the failure maps, `endTimes` and
 /// `sealOperation` by the sealer thread only (or before ``start()``).
-public final class SegmentSealer: @unchecked Sendable {
-    public let capture: String
-    public let directory: String
+package final class SegmentSealer: @unchecked Sendable {
+    package let capture: String
+    package let directory: String
     private let identity: SealIdentity
     private let logger: Logger
     private let queue = Mutex<[SealJob]>([])
@@ -36,17 +36,17 @@ public final class SegmentSealer: @unchecked Sendable {
     private let onSealed: (@Sendable (SegmentManifest) -> Void)?
     private let retry: SealRetryPolicy
     /// Failures, alarms and set-aside jobs, shared with the capture's writer.
-    public let health: StorageHealth
+    package let health: StorageHealth
     /// Seals one job; a seam so tests can make a seal fail in a chosen way. Set before ``start()``.
     var sealOperation: @Sendable (SealJob) throws -> SegmentManifest
 
     /// Segments sealed, segments deleted by retention.
-    public let sealedCount = Atomic<Int>(0)
-    public let deletedCount = Atomic<Int>(0)
+    package let sealedCount = Atomic<Int>(0)
+    package let deletedCount = Atomic<Int>(0)
     /// Jobs waiting.
-    public var backlog: Int { queue.withLock { $0.count } }
+    package var backlog: Int { queue.withLock { $0.count } }
     /// Jobs given up on, oldest first (their files are untouched).
-    public var setAsideJobs: [SealJob] { setAside.withLock { $0 } }
+    package var setAsideJobs: [SealJob] { setAside.withLock { $0 } }
     private let setAside = Mutex<[SealJob]>([])
 
     // Sealer thread only.
@@ -54,7 +54,7 @@ public final class SegmentSealer: @unchecked Sendable {
     private var shutdownAttempts: [String: Int] = [:]
     private var failureLog = RateLimitedLog(every: .seconds(10))
 
-    public init(
+    package init(
         capture: String, directory: String, identity: SealIdentity, retention: RetentionPolicy, logger: Logger,
         health: StorageHealth? = nil, retry: SealRetryPolicy = SealRetryPolicy(),
         onSealed: (@Sendable (SegmentManifest) -> Void)? = nil
@@ -71,7 +71,7 @@ public final class SegmentSealer: @unchecked Sendable {
         self.sealOperation = { job in try SegmentSeal.seal(job, identity: identity, health: health) }
     }
 
-    public func update(retention newValue: RetentionPolicy) {
+    package func update(retention newValue: RetentionPolicy) {
         retention.withLock { $0 = newValue }
         wake.signal()
     }
@@ -79,7 +79,7 @@ public final class SegmentSealer: @unchecked Sendable {
     /// Queues crash-recovery jobs for what the directory holds unsealed; call before the writer
     /// opens its first segment. A directory that cannot be listed skips recovery: that is
     /// logged as critical, counted and stands as an alarm until a restart.
-    public func recover() {
+    package func recover() {
         let jobs: [SealJob]
         do throws(StorageError) {
             jobs = try SegmentRecovery.jobs(directory: directory, capture: capture, health: health) { line in
@@ -96,12 +96,12 @@ public final class SegmentSealer: @unchecked Sendable {
         for job in jobs { enqueue(job) }
     }
 
-    public func enqueue(_ job: SealJob) {
+    package func enqueue(_ job: SealJob) {
         queue.withLock { $0.append(job) }
         wake.signal()
     }
 
-    public func start() {
+    package func start() {
         thread = PinnedThread.start(name: "tt-seal") { [self] in
             // Linux keeps nice values per thread; `who` 0 is the calling thread.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
@@ -111,7 +111,7 @@ public final class SegmentSealer: @unchecked Sendable {
 
     /// Seals what is queued (each job getting `attemptsAtShutdown` attempts) and stops the thread.
     /// The caller suspends while the sealer thread works; no pool thread is blocked.
-    public func finish() async {
+    package func finish() async {
         finishing.store(true, ordering: .releasing)
         wake.signal()
         await thread?.joined()

@@ -5,41 +5,41 @@
 /// file, so both sides use the same reading of a line: `<digits> <frame>`, the frame scanned by
 /// the merger's own ``FrameScanner`` and ``SequenceRule`` so stream names and ids are exactly
 /// the ones the merger sequenced by.
-public struct SegmentTally: Sendable {
+package struct SegmentTally: Sendable {
     /// One stream's part of the segment.
-    public struct Stream: Sendable, Equatable {
-        public var name: String
-        public var rule: String
-        public var count = 0
-        public var firstID: Int64?
-        public var lastID: Int64?
+    package struct Stream: Sendable, Equatable {
+        package var name: String
+        package var rule: String
+        package var count = 0
+        package var firstID: Int64?
+        package var lastID: Int64?
         /// Highest id seen so far (ids are compared against it to spot late lines).
-        public var maxID: Int64?
+        package var maxID: Int64?
         /// Lines whose id is not above every id before them (emitted late, `late_policy =
         /// "emit"`); with the default policy always 0.
-        public var lateLines = 0
-        public var firstReceivedAt: Int64 = 0
-        public var lastReceivedAt: Int64 = 0
+        package var lateLines = 0
+        package var firstReceivedAt: Int64 = 0
+        package var lastReceivedAt: Int64 = 0
     }
 
-    public private(set) var records = 0
-    public private(set) var bytes: Int64 = 0
-    public private(set) var firstReceivedAt: Int64?
-    public private(set) var lastReceivedAt: Int64?
-    public private(set) var streams: [Stream] = []
+    package private(set) var records = 0
+    package private(set) var bytes: Int64 = 0
+    package private(set) var firstReceivedAt: Int64?
+    package private(set) var lastReceivedAt: Int64?
+    package private(set) var streams: [Stream] = []
     /// Lines that are not `<digits> <market-data frame>` (1-based line numbers, first 20).
-    public private(set) var malformedLines: [Int] = []
-    public private(set) var malformedCount = 0
+    package private(set) var malformedLines: [Int] = []
+    package private(set) var malformedCount = 0
     private var index: [String: Int] = [:]
     private var lastKey: [UInt8] = []
     private var lastStream = -1
 
-    public init() {}
+    package init() {}
 
     /// Counts one line (without its newline). Returns false, and counts nothing but the
     /// line number, if the line is malformed.
     @discardableResult
-    public mutating func add(line: UnsafeRawBufferPointer) -> Bool {
+    package mutating func add(line: UnsafeRawBufferPointer) -> Bool {
         let lineNumber = records + malformedCount + 1
         guard let (stamp, frameStart) = Self.parseStamp(line) else {
             noteMalformed(lineNumber)
@@ -116,16 +116,16 @@ public struct SegmentTally: Sendable {
 
 /// Splits a byte stream into lines for a ``SegmentTally`` (or anything else), carrying a
 /// partial line from one chunk to the next.
-public struct LineSplitter {
+package struct LineSplitter {
     private var carry: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
     /// Bytes held after the last newline so far: at the end of input, an incomplete last line.
-    public var pending: Int { carry.count }
+    package var pending: Int { carry.count }
 
     /// Calls `body` with each complete line in `chunk` (without the newline).
-    public mutating func feed(_ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    package mutating func feed(_ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         var start = 0
         var i = 0
         let n = chunk.count

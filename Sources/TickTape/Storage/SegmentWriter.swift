@@ -7,13 +7,13 @@ import Synchronization
 
 /// Facts about a segment that has just been closed; the hand-off point for sealing (gzip,
 /// manifest) and for anything else that consumes finished files.
-public struct ClosedSegment: Sendable, Equatable {
-    public var capture: String
-    public var path: String
-    public var bytes: Int64
-    public var lines: Int
-    public var firstReceivedAt: Int64
-    public var lastReceivedAt: Int64
+package struct ClosedSegment: Sendable, Equatable {
+    package var capture: String
+    package var path: String
+    package var bytes: Int64
+    package var lines: Int
+    package var firstReceivedAt: Int64
+    package var lastReceivedAt: Int64
 }
 
 /// Owns one capture's files: receives filled ``LineBuffer``s from the merger and writes them
@@ -37,21 +37,21 @@ public struct ClosedSegment: Sendable, Equatable {
 /// `@unchecked Sendable`: the merger-side fields (`allocated*`) are touched by the merger
 /// thread only, the writer-side ones (`current`, `peekedBuffer`, the logs) by the writer thread
 /// only; what crosses is the SPSC rings, `Mutex`es and atomics.
-public final class SegmentWriter: @unchecked Sendable {
-    public let capture: String
-    public let directory: String
+package final class SegmentWriter: @unchecked Sendable {
+    package let capture: String
+    package let directory: String
     private let storage: Mutex<StorageConfig>
     private let logger: Logger
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
     /// Seals closed segments and recovers unsealed ones; nil writes plain `.tape` files only.
-    public let sealer: SegmentSealer?
+    package let sealer: SegmentSealer?
     /// Every failure of this capture's durability path, shared with the sealer.
-    public let health: StorageHealth
+    package let health: StorageHealth
     /// Test-only (nil in production): ``FaultSwitches/storageWriteFails`` fails every write
     /// with ENOSPC, for tests that cannot make a small filesystem.
     private let faults: FaultSwitches?
     /// `TICKTAPE_BENCH_WRITE_LOG`: benchmark-only; when each buffer was handed to `write(2)` (``WriteTimeLog``).
-    public let writeTimeLog: WriteTimeLog?
+    package let writeTimeLog: WriteTimeLog?
 
     private let filled: SPSCRing<LineBuffer>
     private let free: SPSCRing<LineBuffer>
@@ -79,13 +79,13 @@ public final class SegmentWriter: @unchecked Sendable {
     private var gapsForNextSegment: [GapRecord] = []
 
     /// Statistics, readable from any thread.
-    public let linesWritten = Atomic<Int>(0)
-    public let bytesWritten = Atomic<Int>(0)
-    public let segmentsClosed = Atomic<Int>(0)
+    package let linesWritten = Atomic<Int>(0)
+    package let bytesWritten = Atomic<Int>(0)
+    package let segmentsClosed = Atomic<Int>(0)
 
     /// - Parameter writeTimeLog: the benchmark's write-time log; `nil` (default) arms it as
     ///   `TICKTAPE_BENCH_WRITE_LOG` says, `.some(nil)` keeps it off, `.some(log)` uses `log`.
-    public init(
+    package init(
         capture: String,
         dataDirectory: String,
         storage: StorageConfig,
@@ -143,7 +143,7 @@ public final class SegmentWriter: @unchecked Sendable {
     /// Applies new storage settings (rotation, fsync, flush); takes effect from the next buffer.
     /// A `max_buffered`/`buffer_size` pair that needs more buffers than the rings were sized for
     /// at start is clamped to the rings, and the log says how much memory that holds.
-    public func update(storage newValue: StorageConfig) {
+    package func update(storage newValue: StorageConfig) {
         storage.withLock { $0 = newValue }
         sealer?.update(retention: newValue.retention)
         warnIfClamped(newValue)
@@ -200,7 +200,7 @@ public final class SegmentWriter: @unchecked Sendable {
     }
 
     /// Records a gap in the ledger (written by the writer thread with the next flush).
-    public func record(gap: GapRecord) {
+    package func record(gap: GapRecord) {
         pendingGaps.withLock { $0.append(gap) }
         wake.signal()
     }
@@ -209,7 +209,7 @@ public final class SegmentWriter: @unchecked Sendable {
 
     /// Starts the writer thread (and the sealer, after queueing crash recovery of whatever
     /// the directory holds unsealed; the writer's first segment is created after that scan).
-    public func start() {
+    package func start() {
         if let sealer {
             sealer.recover()
             sealer.start()
@@ -220,7 +220,7 @@ public final class SegmentWriter: @unchecked Sendable {
     /// Writes everything submitted so far, closes the current segment, stops the thread, and
     /// seals what is left to seal. The writing and sealing run on the writer's and sealer's
     /// threads; the caller only suspends until they are done.
-    public func finish() async {
+    package func finish() async {
         finishing.store(true, ordering: .releasing)
         wake.signal()
         await thread?.joined()

@@ -13,39 +13,39 @@ import Synchronization
 /// fields are atomics (relaxed: independent counters and flags, no ordering between them).
 /// Directory fsyncs go through ``syncDirectory(_:)`` so that no caller can drop their result;
 /// `fsync` is injectable so tests can make it fail.
-public final class StorageHealth: Sendable {
+package final class StorageHealth: Sendable {
     private let logger: Logger
     /// The `fsync(2)` used for directories and the gap ledger (tests inject failures).
     let fsync: @Sendable (Int32) -> Int32
     private let directoryLog = Mutex(RateLimitedLog(every: .seconds(10)))
 
     /// Segment writes that failed (each retry counts).
-    public let writeErrors = Atomic<Int>(0)
+    package let writeErrors = Atomic<Int>(0)
     /// fsyncs of the open segment that failed.
-    public let segmentSyncFailures = Atomic<Int>(0)
+    package let segmentSyncFailures = Atomic<Int>(0)
     /// Directory fsyncs that failed: a rename or a new file may not survive a power loss.
-    public let directorySyncFailures = Atomic<Int>(0)
+    package let directorySyncFailures = Atomic<Int>(0)
     /// Gap-ledger appends that failed (retried) and ledger fsyncs that failed.
-    public let ledgerWriteFailures = Atomic<Int>(0)
-    public let ledgerSyncFailures = Atomic<Int>(0)
+    package let ledgerWriteFailures = Atomic<Int>(0)
+    package let ledgerSyncFailures = Atomic<Int>(0)
     /// Crash-recovery scans that could not list the capture directory.
-    public let recoveryScanFailures = Atomic<Int>(0)
+    package let recoveryScanFailures = Atomic<Int>(0)
     /// Seal attempts that failed, and seal jobs given up on (left unsealed for a human).
-    public let sealFailures = Atomic<Int>(0)
-    public let sealJobsSetAside = Atomic<Int>(0)
+    package let sealFailures = Atomic<Int>(0)
+    package let sealJobsSetAside = Atomic<Int>(0)
     /// Buffered lines discarded because the disk still failed at shutdown.
-    public let linesDiscardedAtShutdown = Atomic<Int>(0)
+    package let linesDiscardedAtShutdown = Atomic<Int>(0)
 
     /// Whether the last attempt of each kind failed (alarm conditions; cleared by a success).
-    public let writesFailing = Atomic<Bool>(false)
-    public let segmentSyncFailing = Atomic<Bool>(false)
-    public let directorySyncFailing = Atomic<Bool>(false)
-    public let ledgerFailing = Atomic<Bool>(false)
-    public let sealingFailing = Atomic<Bool>(false)
+    package let writesFailing = Atomic<Bool>(false)
+    package let segmentSyncFailing = Atomic<Bool>(false)
+    package let directorySyncFailing = Atomic<Bool>(false)
+    package let ledgerFailing = Atomic<Bool>(false)
+    package let sealingFailing = Atomic<Bool>(false)
     /// Crash recovery did not run (the directory could not be listed); stands until a restart.
-    public let recoverySkipped = Atomic<Bool>(false)
+    package let recoverySkipped = Atomic<Bool>(false)
 
-    public init(logger: Logger, fsync: @escaping @Sendable (Int32) -> Int32 = { Glibc.fsync($0) }) {
+    package init(logger: Logger, fsync: @escaping @Sendable (Int32) -> Int32 = { Glibc.fsync($0) }) {
         self.logger = logger
         self.fsync = fsync
     }
@@ -81,7 +81,7 @@ public final class StorageHealth: Sendable {
     }
 
     /// The alarms STATUS shows for this capture, most severe first; empty when all is well.
-    public var statusAlarms: [String] {
+    package var statusAlarms: [String] {
         var out: [String] = []
         if writesFailing.load(ordering: .relaxed) { out.append("STORAGE FAILING") }
         if segmentSyncFailing.load(ordering: .relaxed) { out.append("FSYNC FAILING") }
@@ -97,7 +97,7 @@ public final class StorageHealth: Sendable {
     }
 
     /// The figures as one value, for the exporter.
-    public var snapshot: Snapshot {
+    package var snapshot: Snapshot {
         Snapshot(
             writeErrors: writeErrors.load(ordering: .relaxed),
             segmentSyncFailures: segmentSyncFailures.load(ordering: .relaxed),
@@ -120,22 +120,22 @@ public final class StorageHealth: Sendable {
     }
 
     /// ``StorageHealth``'s figures at one moment.
-    public struct Snapshot: Sendable, Equatable {
-        public var writeErrors: Int
-        public var segmentSyncFailures: Int
-        public var directorySyncFailures: Int
-        public var ledgerWriteFailures: Int
-        public var ledgerSyncFailures: Int
-        public var recoveryScanFailures: Int
-        public var sealFailures: Int
-        public var sealJobsSetAside: Int
-        public var linesDiscardedAtShutdown: Int
+    package struct Snapshot: Sendable, Equatable {
+        package var writeErrors: Int
+        package var segmentSyncFailures: Int
+        package var directorySyncFailures: Int
+        package var ledgerWriteFailures: Int
+        package var ledgerSyncFailures: Int
+        package var recoveryScanFailures: Int
+        package var sealFailures: Int
+        package var sealJobsSetAside: Int
+        package var linesDiscardedAtShutdown: Int
         /// Every storage alarm by its `/metrics` label, on or off.
-        public var alarms: [Alarm]
+        package var alarms: [Alarm]
 
-        public struct Alarm: Sendable, Equatable {
-            public var name: String
-            public var on: Bool
+        package struct Alarm: Sendable, Equatable {
+            package var name: String
+            package var on: Bool
         }
     }
 }

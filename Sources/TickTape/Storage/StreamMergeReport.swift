@@ -2,15 +2,15 @@ import Histogram
 
 /// A segment's account of what the merger did for one stream (``StreamMergeCounts`` summed
 /// over the buffers the segment holds): the manifest's `merge` object.
-public struct StreamMergeReport: Sendable, Equatable {
+package struct StreamMergeReport: Sendable, Equatable {
     /// The counts (``StreamMergeCounts/fillDelays`` stays empty: summarised below).
-    public var counts = StreamMergeCounts()
+    package var counts = StreamMergeCounts()
     /// Nanoseconds from a hole being noticed to the copy that filled it (nil: no hole filled).
-    public var fillDelayP50: Int64?
-    public var fillDelayP99: Int64?
-    public var fillDelayMax: Int64?
+    package var fillDelayP50: Int64?
+    package var fillDelayP99: Int64?
+    package var fillDelayMax: Int64?
 
-    public init() {}
+    package init() {}
 
     /// The manifest's key for each count.
     private static var keys: [(String, WritableKeyPath<StreamMergeCounts, Int>)] {
@@ -37,7 +37,7 @@ public struct StreamMergeReport: Sendable, Equatable {
     }
 
     /// Adds another segment's report (counts add; of the delay quantiles only the maximum is exact).
-    public mutating func add(_ other: StreamMergeReport) {
+    package mutating func add(_ other: StreamMergeReport) {
         counts.add(other.counts)
         if let m = other.fillDelayMax { fillDelayMax = max(fillDelayMax ?? m, m) }
         if let p = other.fillDelayP99 { fillDelayP99 = max(fillDelayP99 ?? p, p) }

@@ -14,16 +14,16 @@ import Glibc
 /// (written as `.tmp`, then renamed), so a reader can wait for it.
 ///
 /// `@unchecked Sendable`: written by the writer thread only; read after ``SegmentWriter/finish()`` joined it.
-public final class WriteTimeLog: @unchecked Sendable {
+package final class WriteTimeLog: @unchecked Sendable {
     /// The environment variable that arms the log.
-    public static let environmentVariable = "TICKTAPE_BENCH_WRITE_LOG"
+    package static let environmentVariable = "TICKTAPE_BENCH_WRITE_LOG"
 
-    public let path: String
+    package let path: String
     private var cumulativeLines: [Int] = []
     private var nanos: [Int64] = []
 
     /// A log that ``dump()`` writes to `path`.
-    public init(path: String) {
+    package init(path: String) {
         self.path = path
         // An hour of 100 ms flushes, or ~100 s of 1 MiB buffers at 100 MB/s, without growing.
         cumulativeLines.reserveCapacity(1 << 16)
@@ -31,7 +31,7 @@ public final class WriteTimeLog: @unchecked Sendable {
     }
 
     /// The log for `capture` if the environment arms it, else `nil`.
-    public static func fromEnvironment(capture: String) -> WriteTimeLog? {
+    package static func fromEnvironment(capture: String) -> WriteTimeLog? {
         guard let value = getenv(environmentVariable), value.pointee != 0 else { return nil }
         return WriteTimeLog(path: String(cString: value) + "/" + capture + ".writes")
     }
@@ -46,7 +46,7 @@ public final class WriteTimeLog: @unchecked Sendable {
     /// Writes the records to ``path`` (after the writer thread has stopped). Returns false if the file could
     /// not be written.
     @discardableResult
-    public func dump() -> Bool {
+    package func dump() -> Bool {
         var text = ""
         text.reserveCapacity(cumulativeLines.count * 32)
         for (lines, time) in zip(cumulativeLines, nanos) {

@@ -4,14 +4,14 @@ import Glibc
 import Synchronization
 
 /// Test-only fault switches, given to the engine at construction; nil in production. Public
-/// only so that the engine's public initialiser can take one; everything inside is `package`.
+/// only so that the engine's package initialiser can take one; everything inside is `package`.
 ///
 /// The process tests and the systemd test need a hung merger and a failing disk in a real
 /// daemon. The switches used to be an atomic load on every merger poll and a `getenv` in every
 /// writer; now the engine holds one optional reference, the merger pays one nil check per
 /// poll round (never per message) and the writer one per buffer, and only the daemon reads the
 /// environment (`TICKTAPE_TESTING_*`) to build them.
-public final class FaultSwitches: Sendable {
+package final class FaultSwitches: Sendable {
     /// While true the merger loop stops making progress (its heartbeat stops too).
     package let hangMerger = Atomic<Bool>(false)
     /// The daemon hangs the merger when this file appears (the systemd watchdog test).

@@ -78,9 +78,9 @@ final class PinnedThread: @unchecked Sendable {
 }
 
 /// CPU affinity helpers (`sched_getaffinity`/`pthread_setaffinity_np` without the C macros).
-public enum CPUAffinity {
+package enum CPUAffinity {
     /// The CPUs this process may run on, ascending.
-    public static func allowedCPUs() -> [Int] {
+    package static func allowedCPUs() -> [Int] {
         var ids = [Int32](repeating: 0, count: 1024)
         let n = tt_allowed_cpus(&ids, Int32(ids.count))
         guard n > 0 else { return [0] }
@@ -95,7 +95,7 @@ public enum CPUAffinity {
 
     /// Threads whose pin to a CPU the kernel refused since the process started (exported as
     /// `ticktape_thread_pin_failures_total`). Process-wide because threads are.
-    public static let pinFailures = Atomic<Int>(0)
+    package static let pinFailures = Atomic<Int>(0)
 
     /// Pins the calling thread, and when that fails says so: the thread plan's latency
     /// promises (no preemption between merger and event loop) no longer hold, which an

@@ -8,19 +8,19 @@ import Logging
 /// value owned by one thread (the writer, the sealer, a session's loop), so it needs no lock;
 /// wrap it in a `Mutex` where several threads share one line. The clock is a parameter so tests
 /// can drive it.
-public struct RateLimitedLog: Sendable {
+package struct RateLimitedLog: Sendable {
     /// Least time between two lines, ns.
-    public let intervalNanos: Int64
+    package let intervalNanos: Int64
     private var lastAt: Int64?
     private var held = 0
 
-    public init(every interval: Duration) {
+    package init(every interval: Duration) {
         self.intervalNanos = interval.nanoseconds
     }
 
     /// Whether a line may go out at `now` (monotonic ns); if so, how many were held back since
     /// the previous one, else nil (and this call is counted as held back).
-    public mutating func admit(now: Int64 = WallClock.monotonicNanos()) -> Int? {
+    package mutating func admit(now: Int64 = WallClock.monotonicNanos()) -> Int? {
         if let lastAt, now - lastAt < intervalNanos {
             held += 1
             return nil
@@ -31,7 +31,7 @@ public struct RateLimitedLog: Sendable {
     }
 
     /// Logs `message` at `level` if admitted, adding `suppressed` when lines were held back.
-    public mutating func log(
+    package mutating func log(
         _ logger: Logger, _ level: Logger.Level, _ message: @autoclosure () -> Logger.Message,
         metadata: @autoclosure () -> Logger.Metadata = [:], now: Int64 = WallClock.monotonicNanos()
     ) {

@@ -8,7 +8,7 @@ import Synchronization
 /// supervisor reporting readiness only of a started engine), and this is the whole of it.
 /// Waiting ends when the latch opens or the waiting task is cancelled, whichever is first, so a
 /// service whose predecessor failed is never stuck behind it.
-public final class StartupLatch: Sendable {
+package final class StartupLatch: Sendable {
     private struct State {
         var open = false
         var nextWaiter = 0
@@ -17,13 +17,13 @@ public final class StartupLatch: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// Whether ``open()`` has been called.
-    public var isOpen: Bool { state.withLock { $0.open } }
+    package var isOpen: Bool { state.withLock { $0.open } }
 
     /// Opens the latch: every waiter, present and future, goes on.
-    public func open() {
+    package func open() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.open = true
             defer { s.waiters = [:] }
@@ -33,7 +33,7 @@ public final class StartupLatch: Sendable {
     }
 
     /// Suspends until the latch is open or the calling task is cancelled.
-    public func wait() async {
+    package func wait() async {
         let id = state.withLock { s -> Int in
             s.nextWaiter += 1
             return s.nextWaiter

@@ -7,8 +7,8 @@
 /// the reporter thread touches.
 ///
 /// `@unchecked Sendable`: the active window is the merger thread's, the accumulator the reporter's; they meet only in ``WindowExchange``.
-public final class CaptureTelemetry: @unchecked Sendable {
-    public let name: String
+package final class CaptureTelemetry: @unchecked Sendable {
+    package let name: String
     /// Ring slots per connection, for the ring-depth alarm.
     let ringCapacity: Int
     let exchange: WindowExchange

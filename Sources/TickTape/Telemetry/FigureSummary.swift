@@ -1,11 +1,11 @@
 /// One figure (a latency or the lag) over the last window and since start.
-public struct FigureSummary: Sendable, Equatable {
+package struct FigureSummary: Sendable, Equatable {
     /// The last closed window.
-    public var window: HistogramSummary
+    package var window: HistogramSummary
     /// Everything since the capture started.
-    public var cumulative: HistogramSummary
+    package var cumulative: HistogramSummary
 
-    public init(window: HistogramSummary = HistogramSummary(), cumulative: HistogramSummary = HistogramSummary()) {
+    package init(window: HistogramSummary = HistogramSummary(), cumulative: HistogramSummary = HistogramSummary()) {
         self.window = window
         self.cumulative = cumulative
     }

@@ -1,15 +1,15 @@
 /// The figures ticktape reports for every histogram: p50, p90, p99, p99.9, max (and min, for
 /// signed figures), in the histogram's unit. Quantiles are nil when nothing was recorded.
-public struct HistogramSummary: Sendable, Equatable {
-    public var count: Int
-    public var p50: Int64?
-    public var p90: Int64?
-    public var p99: Int64?
-    public var p999: Int64?
-    public var max: Int64?
-    public var min: Int64?
+package struct HistogramSummary: Sendable, Equatable {
+    package var count: Int
+    package var p50: Int64?
+    package var p90: Int64?
+    package var p99: Int64?
+    package var p999: Int64?
+    package var max: Int64?
+    package var min: Int64?
 
-    public init(
+    package init(
         count: Int = 0, p50: Int64? = nil, p90: Int64? = nil, p99: Int64? = nil, p999: Int64? = nil,
         max: Int64? = nil, min: Int64? = nil
     ) {
@@ -23,7 +23,7 @@ public struct HistogramSummary: Sendable, Equatable {
     }
 
     /// The quantiles by Prometheus `quantile` label, in exposition order.
-    public var quantiles: [(label: String, value: Int64?)] {
+    package var quantiles: [(label: String, value: Int64?)] {
         [("0.5", p50), ("0.9", p90), ("0.99", p99), ("0.999", p999)]
     }
 }

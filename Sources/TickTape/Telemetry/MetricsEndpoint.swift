@@ -12,30 +12,30 @@ import Synchronization
 /// drain. It serves on a one-thread event loop group of its own, never on a pinned capture
 /// loop. An endpoint that cannot bind is logged, not fatal: capturing matters more than being
 /// scraped.
-public final class MetricsEndpoint: Service, Sendable {
-    public let listen: ListenAddress
+package final class MetricsEndpoint: Service, Sendable {
+    package let listen: ListenAddress
     /// Opened once the endpoint listens, or has given up trying.
-    public let up = StartupLatch()
+    package let up = StartupLatch()
     private let logger: Logger
     private let render: @Sendable () -> [UInt8]
     private let server = Mutex<MetricsHTTPServer?>(nil)
     private let group = Mutex<MultiThreadedEventLoopGroup?>(nil)
 
-    public init(listen: ListenAddress, logger: Logger, render: @escaping @Sendable () -> [UInt8]) {
+    package init(listen: ListenAddress, logger: Logger, render: @escaping @Sendable () -> [UInt8]) {
         self.listen = listen
         self.logger = logger
         self.render = render
     }
 
     /// The bound address (the chosen port when `listen` asked for 0), while listening.
-    public var address: ListenAddress? { server.withLock { $0?.address } }
+    package var address: ListenAddress? { server.withLock { $0?.address } }
 
     /// The event loop serving scrapes (tests check it is not a capture loop).
     var eventLoop: (any EventLoop)? { server.withLock { $0?.channel.eventLoop } }
 
     /// Binds and starts serving; returns the bound address.
     @discardableResult
-    public func open() async throws -> ListenAddress {
+    package func open() async throws -> ListenAddress {
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let http: MetricsHTTPServer
         do {
@@ -56,7 +56,7 @@ public final class MetricsEndpoint: Service, Sendable {
     }
 
     /// Stops listening and shuts its event loop down.
-    public func close() async {
+    package func close() async {
         if let http = server.withLock({ s -> MetricsHTTPServer? in
             defer { s = nil }
             return s
@@ -73,7 +73,7 @@ public final class MetricsEndpoint: Service, Sendable {
     }
 
     /// Listens until the group shuts down (or cancels), then closes.
-    public func run() async throws {
+    package func run() async throws {
         do {
             try await open()
         } catch {

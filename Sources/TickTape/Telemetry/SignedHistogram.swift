@@ -9,30 +9,30 @@ import Histogram
 /// would cost resolution near zero, so the sign picks the histogram and quantiles are read
 /// across both in signed order. Values beyond ±``limit`` are recorded at the limit and counted
 /// in ``saturated``.
-public struct SignedHistogram: Sendable {
+package struct SignedHistogram: Sendable {
     /// Values ≥ 0.
     @usableFromInline var positive: Histogram<UInt64>
     /// Magnitudes of values < 0.
     @usableFromInline var negative: Histogram<UInt64>
     /// The largest magnitude tracked.
-    public let limit: UInt64
+    package let limit: UInt64
     /// Values recorded at ±``limit`` because they were beyond it.
-    public private(set) var saturated: UInt64 = 0
+    package private(set) var saturated: UInt64 = 0
 
     /// A histogram tracking `-limit...limit` at two significant digits (1 % resolution): enough
     /// for a p99 and small enough (a few tens of KiB) to keep many in cache.
-    public init(limit: UInt64) {
+    package init(limit: UInt64) {
         self.limit = limit
         positive = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: limit, numberOfSignificantValueDigits: .two)
         negative = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: limit, numberOfSignificantValueDigits: .two)
     }
 
     /// Values recorded.
-    @inlinable public var count: UInt64 { positive.totalCount &+ negative.totalCount }
+    @inlinable package var count: UInt64 { positive.totalCount &+ negative.totalCount }
 
     /// Records one value; never allocates.
     @inlinable
-    public mutating func record(_ value: Int64) {
+    package mutating func record(_ value: Int64) {
         if value >= 0 {
             let v = UInt64(value)
             if v <= limit { positive.record(v) } else { recordSaturated(negative: false) }
@@ -49,21 +49,21 @@ public struct SignedHistogram: Sendable {
     }
 
     /// Adds every value of `other` (same limit).
-    public mutating func add(_ other: SignedHistogram) {
+    package mutating func add(_ other: SignedHistogram) {
         positive.add(other.positive)
         negative.add(other.negative)
         saturated &+= other.saturated
     }
 
     /// Forgets every value, keeping the storage.
-    public mutating func reset() {
+    package mutating func reset() {
         positive.reset()
         negative.reset()
         saturated = 0
     }
 
     /// The value at `percentile` (0–100) in signed order, or nil when empty.
-    public func value(atPercentile percentile: Double) -> Int64? {
+    package func value(atPercentile percentile: Double) -> Int64? {
         let n = count
         guard n > 0 else { return nil }
         let negatives = negative.totalCount
@@ -81,21 +81,21 @@ public struct SignedHistogram: Sendable {
     }
 
     /// The largest value recorded, or nil when empty.
-    public var maximum: Int64? {
+    package var maximum: Int64? {
         if positive.totalCount > 0 { return Int64(positive.maxRecorded) }
         if negative.totalCount > 0 { return -Int64(negative.min) }
         return nil
     }
 
     /// The smallest value recorded, or nil when empty.
-    public var minimum: Int64? {
+    package var minimum: Int64? {
         if negative.totalCount > 0 { return -Int64(negative.maxRecorded) }
         if positive.totalCount > 0 { return Int64(positive.min) }
         return nil
     }
 
     /// The quantiles ticktape reports.
-    public var summary: HistogramSummary {
+    package var summary: HistogramSummary {
         HistogramSummary(
             count: Int(count),
             p50: value(atPercentile: 50), p90: value(atPercentile: 90), p99: value(atPercentile: 99),

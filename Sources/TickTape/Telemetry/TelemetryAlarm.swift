@@ -1,7 +1,7 @@
 /// A condition an operator should look at, raised by ``AlarmTracker`` after a window and
 /// cleared when the condition is gone.
-public struct TelemetryAlarm: Sendable, Hashable {
-    public enum Kind: String, Sendable, CaseIterable {
+package struct TelemetryAlarm: Sendable, Hashable {
+    package enum Kind: String, Sendable, CaseIterable {
         /// The merged stream's p99 latency against `E` stayed over `alarm_latency_p99`.
         case mergedLatency = "merged_latency_p99"
         /// A delivering connection won no race for `alarm_zero_wins_after`.
@@ -12,18 +12,18 @@ public struct TelemetryAlarm: Sendable, Hashable {
         case ringNearFull = "ring_depth"
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The connection concerned, or nil for the merged stream.
-    public var connection: Int?
+    package var connection: Int?
     /// What was seen, for the log.
-    public var detail: String
+    package var detail: String
 
-    public init(kind: Kind, connection: Int?, detail: String) {
+    package init(kind: Kind, connection: Int?, detail: String) {
         self.kind = kind
         self.connection = connection
         self.detail = detail
     }
 
     /// Identity of the condition (the detail changes from window to window).
-    public var key: String { "\(kind.rawValue)/\(connection.map(String.init) ?? "merged")" }
+    package var key: String { "\(kind.rawValue)/\(connection.map(String.init) ?? "merged")" }
 }

@@ -15,15 +15,15 @@ import Synchronization
 ///
 /// In the daemon it is a `Service` of the `ServiceGroup`, after the metrics endpoint and before
 /// the engine: it stops after the engine has drained, so its last pass includes the drain.
-public final class TelemetryService: Service, Sendable {
-    public let config: TelemetryConfig
+package final class TelemetryService: Service, Sendable {
+    package let config: TelemetryConfig
     private let logger: Logger
     private let exporter: PrometheusExporter
     private let state = Mutex<State>(State())
     private let running = Atomic<Bool>(false)
     private let thread = Mutex<PinnedThread?>(nil)
     /// Opened once the reporter runs: the daemon starts the engine after it.
-    public let started = StartupLatch()
+    package let started = StartupLatch()
 
     private struct State {
         var captures: [CaptureTelemetry] = []
@@ -31,7 +31,7 @@ public final class TelemetryService: Service, Sendable {
         var storage: [String: StorageHealth] = [:]
     }
 
-    public init(config: TelemetryConfig, logger: Logger) {
+    package init(config: TelemetryConfig, logger: Logger) {
         self.config = config
         self.logger = logger
         self.exporter = PrometheusExporter()
@@ -82,7 +82,7 @@ public final class TelemetryService: Service, Sendable {
 
     /// Starts the reporter thread. The metrics endpoint is a service of its own
     /// (``MetricsEndpoint``), rendering ``renderMetrics()``.
-    public func start() {
+    package func start() {
         running.store(true, ordering: .relaxed)
         #if canImport(Glibc)
         let reporter = PinnedThread.start(name: "tt-telemetry", cpu: nil) { [self] in run() }
@@ -93,7 +93,7 @@ public final class TelemetryService: Service, Sendable {
 
     /// Stops the reporter (after a last pass) and closes arrivals files. The caller suspends
     /// until the reporter thread has returned; no pool thread is blocked.
-    public func stop() async {
+    package func stop() async {
         running.store(false, ordering: .relaxed)
         let t = thread.withLock { t -> PinnedThread? in
             defer { t = nil }
@@ -105,7 +105,7 @@ public final class TelemetryService: Service, Sendable {
     }
 
     /// Reports until the group shuts down (or cancels), then makes its last pass and stops.
-    public func run() async throws {
+    package func run() async throws {
         start()
         try? await gracefulShutdown()
         await stop()
@@ -114,10 +114,10 @@ public final class TelemetryService: Service, Sendable {
     // MARK: Reading
 
     /// The latest snapshot of every capture, by name.
-    public var snapshots: [String: CaptureTelemetrySnapshot] { state.withLock { $0.snapshots } }
+    package var snapshots: [String: CaptureTelemetrySnapshot] { state.withLock { $0.snapshots } }
 
     /// The Prometheus text exposition of everything known now.
-    public func renderMetrics() -> [UInt8] {
+    package func renderMetrics() -> [UInt8] {
         let (snapshots, storage) = state.withLock { ($0.snapshots, $0.storage) }
         return exporter.render(
             snapshots: Array(snapshots.values), storage: storage.mapValues(\.snapshot), clock: ClockSyncState.sample())

@@ -7,22 +7,22 @@ import Glibc
 /// What `ticktape report` reads: an arrivals file (every connection's arrival per message) or
 /// a capture file (`<recv_ns> <frame>` per line, the merged stream only; `.gz` is read through
 /// `gzip -dc`), reduced to the series a latency chart needs.
-public struct ArrivalsTable: Sendable {
+package struct ArrivalsTable: Sendable {
     /// Series names: `connection 0` … or `merged` for a capture file.
-    public var series: [String]
+    package var series: [String]
     /// Arrival minus `E` per series, ms.
-    public var latency: [[Double]]
+    package var latency: [[Double]]
     /// Arrival minus the message's first arrival per series, µs (arrivals files only).
-    public var lag: [[Double]]
+    package var lag: [[Double]]
     /// Races won per series (arrivals files only).
-    public var wins: [Int]
+    package var wins: [Int]
     /// Messages read.
-    public var messages: Int
+    package var messages: Int
     /// Whether the input was an arrivals file (else a capture file).
-    public var isArrivals: Bool
+    package var isArrivals: Bool
 
     /// Reads `path`, or throws a readable reason.
-    public static func read(path: String) throws(ReportError) -> ArrivalsTable {
+    package static func read(path: String) throws(ReportError) -> ArrivalsTable {
         let command = path.hasSuffix(".gz") ? "gzip -dc '\(path.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''"))'" : nil
         guard let file = command.map({ popen($0, "r") }) ?? fopen(path, "r") else {
             throw ReportError("cannot open \(path): \(String(cString: strerror(errno)))")
@@ -88,9 +88,9 @@ public struct ArrivalsTable: Sendable {
 }
 
 /// Why a report could not be made.
-public struct ReportError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct ReportError: Error, CustomStringConvertible, Sendable {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 extension String {

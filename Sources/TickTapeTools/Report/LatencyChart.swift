@@ -11,7 +11,7 @@ import Glibc
 ///
 /// Percentile curves rather than histograms because races are decided in the tail and a
 /// percentile plot shows every connection's tail on one axis without binning choices.
-public enum LatencyChart {
+package enum LatencyChart {
     static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     static let width = 1120.0
     static let plotLeft = 90.0
@@ -20,7 +20,7 @@ public enum LatencyChart {
     static let maxNines = 4.0
 
     /// The SVG document for `table`, titled with `title` (usually the input file's name).
-    public static func svg(_ table: ArrivalsTable, title: String) -> String {
+    package static func svg(_ table: ArrivalsTable, title: String) -> String {
         var panels: [(String, String, [LatencyDistribution], Double)] = [
             (
                 "Latency against the exchange's event time E (ms)",
