@@ -1,6 +1,6 @@
 /// Which Binance WebSocket route a URL points at.
 ///
-/// Since 2026-04 Binance USD-M futures splits its package streams by route: book data
+/// Since 2026-04 Binance USD-M futures splits its public streams by route: book data
 /// (`@bookTicker`, `@depth`, `@trade`) only on `/public`, the rest (`@aggTrade`,
 /// `@markPrice`, `@kline_*`) only on `/market`. A stream on the wrong route is acknowledged
 /// and then never delivered, so the configuration checks the pairing.

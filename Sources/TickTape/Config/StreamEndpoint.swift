@@ -41,7 +41,7 @@ package struct StreamEndpoint: Sendable, Equatable {
 
     static let acceptedForms = """
         expected wss://HOST[:PORT]/ws/<stream>[/<stream>...] or wss://HOST[:PORT]/stream?streams=<stream>[/<stream>...] \
-        (ws:// for local tests), optionally with a /package or /market route prefix on USD-M futures hosts, \
+        (ws:// for local tests), optionally with a /public or /market route prefix on USD-M futures hosts, \
         e.g. wss://fstream.binance.com/public/ws/btcusdt@bookTicker
         """
 
@@ -101,7 +101,7 @@ package struct StreamEndpoint: Sendable, Equatable {
             path = path.dropFirst(name.count)
         }
         if prefix != nil && isSpot {
-            throw ConfigValueError("the /package and /market routes exist only on USD-M futures hosts (fstream.binance.com), not on spot host \(host)")
+            throw ConfigValueError("the /public and /market routes exist only on USD-M futures hosts (fstream.binance.com), not on spot host \(host)")
         }
         let route: BinanceRoute = isSpot ? .spot : isUSDM ? (prefix ?? .legacy) : .other
 
@@ -191,7 +191,7 @@ package struct StreamEndpoint: Sendable, Equatable {
         }
         if route == .usdmPublic && marketOnly {
             throw ConfigValueError(
-                "\(name) is not delivered on the /package route (since 2026-04 it is only on /market); use wss://fstream.binance.com/market/... for it")
+                "\(name) is not delivered on the /public route (since 2026-04 it is only on /market); use wss://fstream.binance.com/market/... for it")
         }
     }
 

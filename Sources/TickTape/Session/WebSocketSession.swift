@@ -9,7 +9,7 @@ import NIOWebSocket
 /// for silence, rotates before the exchange's 24 h cut, and reconnects with backoff inside the
 /// shared attempt budget, forever, until stopped.
 ///
-/// Every mutable field is confined to ``eventLoop``; package entry points hop onto it. The ring
+/// Every mutable field is confined to ``eventLoop``; entry points hop onto it. The ring
 /// has exactly one producer across reconnects and rotations because every channel the session
 /// opens is bootstrapped on that same loop: during a make-before-break rotation the old and
 /// the new channel both push from this one thread.

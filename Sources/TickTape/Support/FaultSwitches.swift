@@ -4,7 +4,7 @@ import Glibc
 import Synchronization
 
 /// Test-only fault switches, given to the engine at construction; nil in production. Public
-/// only so that the engine's package initialiser can take one; everything inside is `package`.
+/// only so that the engine can take one; everything inside is `package`.
 ///
 /// The process tests and the systemd test need a hung merger and a failing disk in a real
 /// daemon. The switches used to be an atomic load on every merger poll and a `getenv` in every
