@@ -6,8 +6,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// The live order books (and latest ticks) of every capture that keeps them, on a thread of
-/// their own.
+/// The live order books, bars and latest ticks of every capture that keeps them, on a thread
+/// of their own.
 ///
 /// Why its own thread: applying diffs, checking books and encoding snapshot lines must never
 /// cost the merger time. The merger hands each capture's ordered stream to a
@@ -30,12 +30,20 @@ package final class BookService: @unchecked Sendable {
         let market: BookMarket
         let restMarket: RestMarket
         let checkpointNanos: Int64?
+        let isKeepingBooks: Bool
+        let barIntervals: [BarInterval]
+        /// `<data_dir>/<capture>/bars.csv`, appended a line per closed bar (-1: not open).
+        var barsFile: Int32 = -1
+        let barsPath: String
         /// By the feed's stream number.
         var streams: [UInt16: StreamBooks] = [:]
         var lastCheckpointAt: Int64 = WallClock.monotonicNanos()
 
-        init(config: CaptureConfig, feed: MergedStreamFeed, merger: CaptureMerger, writer: SegmentWriter) {
+        init(config: CaptureConfig, directory: String, feed: MergedStreamFeed, merger: CaptureMerger, writer: SegmentWriter) {
             self.name = config.name
+            self.barIntervals = config.books.barIntervals
+            self.isKeepingBooks = config.books.enabled
+            self.barsPath = directory + "/bars.csv"
             self.feed = feed
             self.merger = merger
             self.writer = writer
@@ -52,11 +60,14 @@ package final class BookService: @unchecked Sendable {
         let symbol: String
         /// Nil for streams that feed no book (trades, tickers: latest ticks only).
         var sync: BookSynchronizer?
+        /// Trade streams of a capture with `bars`.
+        var bars: BarAggregator?
         var tickSlot: Int?
-        init(name: String, symbol: String, sync: BookSynchronizer?, tickSlot: Int?) {
+        init(name: String, symbol: String, sync: BookSynchronizer?, bars: BarAggregator?, tickSlot: Int?) {
             self.name = name
             self.symbol = symbol
             self.sync = sync
+            self.bars = bars
             self.tickSlot = tickSlot
         }
     }
@@ -70,7 +81,11 @@ package final class BookService: @unchecked Sendable {
         package var crossed = 0
         package var lostRecords = 0
         package var snapshotLines = 0
+        package var barsClosed = 0
     }
+
+    /// How many closed bars per symbol and interval stay in memory.
+    package static let recentBarLimit = 1_440
 
     private let logger: Logger
     private let scheduler: SnapshotScheduler
@@ -84,6 +99,8 @@ package final class BookService: @unchecked Sendable {
     }
     private let delivered = Inbox()
     private let figures = Mutex(Figures())
+    /// Closed bars by "capture/SYMBOL/interval", newest last (readers on any thread).
+    private let closedBars = Mutex<[String: [Bar]]>([:])
     private let running = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     private var thread: PinnedThread?
@@ -101,6 +118,7 @@ package final class BookService: @unchecked Sendable {
         self.ticks = LatestTickStore(symbols: symbols)
         var markets: [RestMarket: SnapshotScheduler.MarketSetup] = [:]
         for capture in config.captures where capture.books.enabled {
+            // Only captures with books fetch snapshots; bars need none.
             let market = capture.books.market
             guard markets[market] == nil else { continue }
             let client = try DepthSnapshotClient(
@@ -133,8 +151,10 @@ package final class BookService: @unchecked Sendable {
         }
     }
 
-    /// Whether a capture keeps books (and so needs a feed).
-    package static func keepsBooks(_ capture: CaptureConfig) -> Bool { capture.books.enabled }
+    /// Whether a capture keeps books or bars (and so needs a feed).
+    package static func serves(_ capture: CaptureConfig) -> Bool {
+        capture.books.enabled || !capture.books.barIntervals.isEmpty
+    }
 
     /// The feed a capture's merger should hand its stream to: depth, trades and tickers.
     package static func makeFeed() -> MergedStreamFeed {
@@ -145,8 +165,18 @@ package final class BookService: @unchecked Sendable {
     }
 
     /// Starts keeping the books of a capture whose merger hands its stream to `feed`.
-    package func add(_ config: CaptureConfig, feed: MergedStreamFeed, merger: CaptureMerger, writer: SegmentWriter) {
-        adding.withLock { $0.append(CaptureBooks(config: config, feed: feed, merger: merger, writer: writer)) }
+    /// `directory`: the capture's data directory (for `bars.csv`).
+    package func add(
+        _ config: CaptureConfig, directory: String, feed: MergedStreamFeed, merger: CaptureMerger, writer: SegmentWriter
+    ) {
+        adding.withLock {
+            $0.append(CaptureBooks(config: config, directory: directory, feed: feed, merger: merger, writer: writer))
+        }
+    }
+
+    /// The newest closed bars of `symbol` at `interval` in capture `capture` (oldest first).
+    package func recentBars(capture: String, symbol: String, interval: BarInterval) -> [Bar] {
+        closedBars.withLock { $0["\(capture)/\(symbol.uppercased())/\(interval)"] ?? [] }
     }
 
     /// Stops keeping the books of capture `name`.
@@ -182,6 +212,10 @@ package final class BookService: @unchecked Sendable {
         guard running.load(ordering: .acquiring), !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         scheduler.shutdown()
         await thread?.joined()
+        for capture in captures where capture.barsFile >= 0 {
+            Glibc.close(capture.barsFile)
+            capture.barsFile = -1
+        }
     }
 
     // MARK: Book thread
@@ -211,7 +245,13 @@ package final class BookService: @unchecked Sendable {
         let added = adding.withLock { a in defer { a.removeAll() }; return a }
         let removed = removing.withLock { r in defer { r.removeAll() }; return r }
         captures += added
-        if !removed.isEmpty { captures.removeAll { removed.contains($0.name) } }
+        if !removed.isEmpty {
+            captures.removeAll { capture in
+                guard removed.contains(capture.name) else { return false }
+                if capture.barsFile >= 0 { close(capture.barsFile) }
+                return true
+            }
+        }
         return added.count + removed.count
     }
 
@@ -225,9 +265,11 @@ package final class BookService: @unchecked Sendable {
             let name = String(decoding: record.payload, as: UTF8.self)
             let symbol = String(name.prefix { $0 != "@" }).uppercased()
             let diffDepth = CaptureBooksConfig.isDiffDepth(name)
+            let trades = CaptureBooksConfig.isTrades(name) && !capture.barIntervals.isEmpty
             capture.streams[record.stream] = StreamBooks(
                 name: name, symbol: symbol,
-                sync: diffDepth ? BookSynchronizer(market: capture.market) : nil,
+                sync: diffDepth && capture.isKeepingBooks ? BookSynchronizer(market: capture.market) : nil,
+                bars: trades ? BarAggregator(symbol: symbol, intervals: capture.barIntervals) : nil,
                 tickSlot: ticks.slot(for: symbol))
         case .merged, .latePlaced, .lateUnplaced:
             guard let stream = capture.streams[record.stream] else { return }
@@ -236,7 +278,7 @@ package final class BookService: @unchecked Sendable {
                 guard record.kind == MergedStreamFeed.Kind.merged.rawValue else { return }
                 applyDiff(record, stream: stream, capture: capture)
             } else if record.kind == MergedStreamFeed.Kind.merged.rawValue {
-                updateTick(record, stream: stream)
+                updateTick(record, stream: stream, capture: capture)
             }
         case .gap, .none:
             // A depth gap shows as a broken chain in the next diff; nothing to do here.
@@ -357,16 +399,48 @@ package final class BookService: @unchecked Sendable {
         }
     }
 
-    private func updateTick(_ record: RecordRing.Record, stream: StreamBooks) {
-        guard let slot = stream.tickSlot else { return }
-        if stream.name.contains("@trade") || stream.name.contains("@aggTrade") {
-            guard trade.parse(record.payload) else { return }
-            let print = trade
+    private func updateTick(_ record: RecordRing.Record, stream: StreamBooks, capture: CaptureBooks) {
+        guard CaptureBooksConfig.isTrades(stream.name), trade.parse(record.payload) else { return }
+        let print = trade
+        if let slot = stream.tickSlot {
             ticks.update(slot) { tick in
                 tick.tradePrice = print.price
                 tick.tradeQuantity = print.quantity
                 tick.tradeTime = print.tradeTime
                 tick.tradeID = print.id
+            }
+        }
+        if var bars = stream.bars {
+            bars.add(print) { bar in closed(bar, of: capture) }
+            stream.bars = bars
+        }
+    }
+
+    /// A bar closed: into memory for the serving side, and a line in the capture's `bars.csv`.
+    private func closed(_ bar: Bar, of capture: CaptureBooks) {
+        local.barsClosed += 1
+        closedBars.withLock { all in
+            let key = "\(capture.name)/\(bar.symbol.uppercased())/\(bar.interval)"
+            all[key, default: []].append(bar)
+            if all[key]!.count > Self.recentBarLimit { all[key]!.removeFirst(all[key]!.count - Self.recentBarLimit) }
+        }
+        if capture.barsFile < 0 {
+            capture.barsFile = open(capture.barsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard capture.barsFile >= 0 else {
+                logger.error("cannot open the bars file; bars stay in memory only", metadata: ["path": "\(capture.barsPath)", "errno": "\(errno)"])
+                return
+            }
+            var st = stat()
+            if fstat(capture.barsFile, &st) == 0, st.st_size == 0 { append(Bar.csvHeader + "\n", to: capture) }
+        }
+        append(bar.csvLine + "\n", to: capture)
+    }
+
+    private func append(_ text: String, to capture: CaptureBooks) {
+        var line = text
+        line.withUTF8 { bytes in
+            if let error = POSIXIO.writeAll(capture.barsFile, UnsafeRawBufferPointer(bytes)).error {
+                logger.error("bars file write failed", metadata: ["path": "\(capture.barsPath)", "errno": "\(error)"])
             }
         }
     }

@@ -68,7 +68,7 @@ package final class CaptureEngine: Sendable {
         self.merger = Merger(idle: config.engine.mergerIdle, faults: faults)
         self.budget = ConnectAttemptBudget(limit: config.engine.connectBudget, window: config.engine.connectBudgetWindow)
         self.telemetry = config.telemetry.enabled ? TelemetryService(config: config.telemetry, logger: logger) : nil
-        if config.captures.contains(where: BookService.keepsBooks) {
+        if config.captures.contains(where: BookService.serves) {
             let restGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             self.restGroup = restGroup
             let symbols = config.captures.flatMap { $0.endpoint.streams + $0.subscribe }
@@ -263,13 +263,13 @@ package final class CaptureEngine: Sendable {
             name: c.name, rings: [], connections: [], writer: writer, latePolicy: c.latePolicy,
             holeWait: c.holeWait, flushInterval: config.storage.flushInterval, logger: captureLogger, telemetry: recorder,
             streamWatch: .init(c))
-        if let books, c.books.enabled {
+        if let books, BookService.serves(c) {
             let feed = BookService.makeFeed()
             merge.consumer = feed
-            books.add(c, feed: feed, merger: merge, writer: writer)
-        } else if c.books.enabled {
+            books.add(c, directory: "\(config.dataDirectory)/\(c.name)", feed: feed, merger: merge, writer: writer)
+        } else if BookService.serves(c) {
             logger.warning(
-                "books for a capture added by a reload start with the next restart", metadata: ["capture": "\(c.name)"])
+                "books and bars for a capture added by a reload start with the next restart", metadata: ["capture": "\(c.name)"])
         }
         let capture = Capture(config: c, sessions: [], merger: merge, writer: writer, tls: tls)
         return PreparedCapture(capture: capture, connections: c.connections)

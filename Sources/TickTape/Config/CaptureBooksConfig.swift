@@ -18,7 +18,17 @@ package struct CaptureBooksConfig: Sendable, Equatable {
     /// is `wss` (a simulator serves both); `http://` only for loopback test servers).
     package var restEndpoint: RestEndpoint
 
-    static let keys = ["books", "market", "snapshot_limit", "book_checkpoint_interval", "rest_url"]
+    /// `bars`: OHLC bar intervals built from the capture's trades (`["1s", "1m"]`; `[]`: none).
+    /// Default `["1m"]` when the capture carries a trade or aggTrade stream. Closed bars go to
+    /// `<capture>/bars.csv` and stay in memory for the serving side.
+    package var barIntervals: [BarInterval]
+
+    static let keys = ["books", "market", "snapshot_limit", "book_checkpoint_interval", "rest_url", "bars"]
+
+    /// Whether `stream` carries trades bars are built from.
+    package static func isTrades(_ stream: String) -> Bool {
+        stream.hasSuffix("@trade") || stream.hasSuffix("@aggTrade")
+    }
     static let checkpointRange = Duration.seconds(1)...Duration.seconds(24 * 3600)
 
     /// The defaults for a capture with these streams on this route.
@@ -26,6 +36,7 @@ package struct CaptureBooksConfig: Sendable, Equatable {
         let route = endpoint.route
         let market = market ?? (route == .spot ? .spot : .usdm)
         self.enabled = streams.contains(where: Self.isDiffDepth)
+        self.barIntervals = streams.contains(where: Self.isTrades) ? [BarInterval("1m")!] : []
         self.market = market
         self.snapshotLimit = market.defaultSnapshotLimit
         self.checkpointInterval = nil
@@ -65,6 +76,24 @@ package struct CaptureBooksConfig: Sendable, Equatable {
                 throw reader.fail("books = true but the capture has no depth stream (@depth, @depth@100ms, …) to build a book from", line: reader.value("books")?.line)
             }
             self.enabled = enabled
+        }
+        if let value = reader.value("bars") {
+            let expected = "a list of intervals like [\"1s\", \"1m\"] (s, m, h, d), or [] for none"
+            guard case .array(let elements) = value.kind else { throw reader.invalid("bars", value, expected: expected) }
+            var intervals: [BarInterval] = []
+            for element in elements {
+                guard case .string(let text) = element.kind, let interval = BarInterval(text) else {
+                    throw reader.invalid("bars", value, expected: expected)
+                }
+                guard !intervals.contains(interval) else {
+                    throw reader.fail("bars: interval \(text) is listed twice", line: element.line)
+                }
+                intervals.append(interval)
+            }
+            if !intervals.isEmpty && !streams.contains(where: Self.isTrades) {
+                throw reader.fail("bars are built from trades, but the capture has no @trade or @aggTrade stream", line: value.line)
+            }
+            barIntervals = intervals
         }
         if let value = reader.value("snapshot_limit") {
             guard case .integer(let limit) = value.kind, self.market.snapshotWeight(limit: limit) != nil else {

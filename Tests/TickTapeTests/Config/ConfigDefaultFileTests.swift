@@ -52,7 +52,7 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
                 uncommented.append(String(line))
             }
         }
-        #expect(count == 45)
+        #expect(count == 46)
         let config = try TickTapeConfig.parse(uncommented.joined(separator: "\n"), file: "uncommented.toml")
         let original = try TickTapeConfig.parse(text, file: "ticktape.toml")
         #expect(config == original)
