@@ -80,6 +80,7 @@ package final class CaptureEngine: Sendable {
             self.books = nil
         }
         self.state = Mutex(State(config: config))
+        if let books, let telemetry { telemetry.exportBooks { books.currentFigures } }
     }
 
     /// The configuration in force.

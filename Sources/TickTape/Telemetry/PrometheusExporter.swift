@@ -23,8 +23,10 @@ final class PrometheusExporter: Sendable {
     /// Renders the exposition for `snapshots`, each capture's storage health (read at the
     /// scrape: a few atomic loads) and the host clock's state.
     func render(
-        snapshots: [CaptureTelemetrySnapshot], storage: [String: StorageHealth.Snapshot] = [:], clock: ClockSyncState
+        snapshots: [CaptureTelemetrySnapshot], storage: [String: StorageHealth.Snapshot] = [:], clock: ClockSyncState,
+        books: BookService.Figures? = nil
     ) -> [UInt8] {
+        if let books { export(books: books) }
         gauge(
             Self.clockCapture, "clock_synchronized", "", [],
             "1 if the kernel considers the host clock synchronised (adjtimex), 0 if not, NaN if unknown; latency against E is only as good as this",
@@ -48,6 +50,18 @@ final class PrometheusExporter: Sendable {
         for s in snapshots { export(s) }
         for (capture, health) in storage.sorted(by: { $0.key < $1.key }) { export(storage: health, capture: capture) }
         return registry.emitToBuffer()
+    }
+
+    /// The book thread's totals (all captures).
+    private func export(books b: BookService.Figures) {
+        let group = "(books)"
+        counter(group, "books_diffs_applied", [], "depth diffs applied to synced books", b.applied)
+        counter(group, "books_snapshots_applied", [], "REST snapshots a book was (re)built from", b.snapshotsApplied)
+        counter(group, "books_resyncs", [], "resyncs of a synced book (real chain breaks, crossed books, lost records); each is a ledger entry", b.resyncs)
+        counter(group, "books_crossed", [], "books found crossed after a diff (best bid >= best ask), resynced, never published", b.crossed)
+        counter(group, "books_records_lost", [], "merged-stream records the book thread's ring had no room for", b.lostRecords)
+        counter(group, "books_snapshot_lines", [], "snapshot and checkpoint lines recorded in the captures", b.snapshotLines)
+        counter(group, "bars_closed", [], "OHLC bars closed and written to bars.csv", b.barsClosed)
     }
 
     /// The durability path's failures and alarms (``StorageHealth``).

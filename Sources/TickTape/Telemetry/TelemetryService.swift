@@ -116,11 +116,20 @@ package final class TelemetryService: Service, Sendable {
     /// The latest snapshot of every capture, by name.
     package var snapshots: [String: CaptureTelemetrySnapshot] { state.withLock { $0.snapshots } }
 
+    /// The book thread's figures at each scrape (set by the engine when it keeps books).
+    private let bookFigures = Mutex<(@Sendable () -> BookService.Figures)?>(nil)
+
+    /// Exports `figures()` (read at every scrape) as the `ticktape_books_*` counters.
+    package func exportBooks(_ figures: @escaping @Sendable () -> BookService.Figures) {
+        bookFigures.withLock { $0 = figures }
+    }
+
     /// The Prometheus text exposition of everything known now.
     package func renderMetrics() -> [UInt8] {
         let (snapshots, storage) = state.withLock { ($0.snapshots, $0.storage) }
         return exporter.render(
-            snapshots: Array(snapshots.values), storage: storage.mapValues(\.snapshot), clock: ClockSyncState.sample())
+            snapshots: Array(snapshots.values), storage: storage.mapValues(\.snapshot), clock: ClockSyncState.sample(),
+            books: bookFigures.withLock { $0 }?())
     }
 
     // MARK: Reporter thread

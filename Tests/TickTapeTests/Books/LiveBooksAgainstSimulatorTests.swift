@@ -18,6 +18,7 @@ import TickTapeSimulator
         var breaks: Int
         var undeliveredByAll: Int
         var restRequests: Int
+        var metrics: String
     }
 
     func run(
@@ -46,6 +47,7 @@ import TickTapeSimulator
         await engine.stop()
         try await simulator.stop()
         try #require(applied, "the book applied \(diffs) diffs")
+        let metrics = String(decoding: try #require(engine.telemetry).renderMetrics(), as: UTF8.self)
 
         let state = try #require(books.booksAfterStop()["c"]?["btcusdt@depth@0ms"])
         var differing = 0
@@ -70,7 +72,7 @@ import TickTapeSimulator
         return Outcome(
             figures: books.currentFigures, synced: state.synced, counters: state.counters, differingLevels: differing,
             ledger: ledger, snapshotLines: snapshotLines, breaks: simulator.chainBreaks.count, undeliveredByAll: undelivered,
-            restRequests: simulator.restStatistics(.usdm).requests)
+            restRequests: simulator.restStatistics(.usdm).requests, metrics: metrics)
     }
 
     /// Three connections, each dropping 3 % of the diffs on its own and jittering by up to 2 ms:
@@ -91,6 +93,9 @@ import TickTapeSimulator
         #expect(outcome.snapshotLines == 1, "the snapshot it was built from is in the capture")
         #expect(outcome.restRequests == 1)
         #expect(!outcome.ledger.contains { $0["cause"] as? String == "book" })
+        #expect(outcome.metrics.contains("ticktape_books_resyncs_total 0"))
+        let appliedLine = outcome.metrics.split(separator: "\n").first { $0.hasPrefix("ticktape_books_diffs_applied_total ") }
+        #expect(appliedLine.flatMap { Int($0.split(separator: " ").last ?? "") }.map { $0 >= 2_000 } == true, "\(appliedLine ?? "no line")")
     }
 
     /// The exchange skips an update on every connection: a real break. Exactly one resync, one
@@ -108,5 +113,6 @@ import TickTapeSimulator
         #expect(outcome.ledger.filter { $0["cause"] as? String == "book" }.count == 1)
         #expect(outcome.snapshotLines == 2)
         #expect(outcome.restRequests == 2)
+        #expect(outcome.metrics.contains("ticktape_books_resyncs_total 1"))
     }
 }
