@@ -62,6 +62,8 @@ package final class BookService: @unchecked Sendable {
         var sync: BookSynchronizer?
         /// Trade streams of a capture with `bars`.
         var bars: BarAggregator?
+        /// Depth streams: the comparison with the symbol's bookTicker.
+        var tickerCheck = BookTickerCheck()
         var tickSlot: Int?
         init(name: String, symbol: String, sync: BookSynchronizer?, bars: BarAggregator?, tickSlot: Int?) {
             self.name = name
@@ -82,6 +84,8 @@ package final class BookService: @unchecked Sendable {
         package var lostRecords = 0
         package var snapshotLines = 0
         package var barsClosed = 0
+        /// Books that disagreed with their bookTicker at the same update id (each resynced).
+        package var tickerDisagreements = 0
     }
 
     /// How many closed bars per symbol and interval stay in memory.
@@ -108,6 +112,7 @@ package final class BookService: @unchecked Sendable {
     private var captures: [CaptureBooks] = []
     private var scratch = DepthDiff()
     private var trade = TradePrint()
+    private var ticker = BookTickerPrint()
     private var local = Figures()
 
     /// - Parameters:
@@ -287,12 +292,23 @@ package final class BookService: @unchecked Sendable {
     }
 
     private func applyDiff(_ record: RecordRing.Record, stream: StreamBooks, capture: CaptureBooks) {
-        guard scratch.parse(record.payload), var sync = stream.sync else { return }
-        let action = sync.apply(scratch)
-        stream.sync = sync
+        // Mutated in place through the stream (a class): a copy of the synchronizer would copy
+        // the whole book on write, once per diff.
+        guard stream.sync != nil, scratch.parse(record.payload) else { return }
+        let action = stream.sync!.apply(scratch)
         switch action {
         case .applied, .replaced:
             local.applied += 1
+            if stream.tickerCheck.check(stream.sync!.book) == false {
+                local.tickerDisagreements += 1
+                let at = stream.sync!.book.lastUpdateID
+                _ = stream.sync!.invalidate(.external)
+                logger.error(
+                    "order book disagrees with bookTicker at the same update id; resyncing",
+                    metadata: ["capture": "\(capture.name)", "stream": "\(stream.name)", "update_id": "\(at)"])
+                resync(stream, capture: capture, reason: .external)
+                return
+            }
             publishTop(stream)
         case .needSnapshot(let reason):
             resync(stream, capture: capture, reason: reason)
@@ -319,9 +335,8 @@ package final class BookService: @unchecked Sendable {
 
     private func resyncAll(_ capture: CaptureBooks, reason: String) {
         for stream in capture.streams.values {
-            guard var sync = stream.sync else { continue }
-            _ = sync.invalidate(.external)
-            stream.sync = sync
+            guard stream.sync != nil else { continue }
+            _ = stream.sync!.invalidate(.external)
             logger.warning("order books resync", metadata: ["capture": "\(capture.name)", "why": "\(reason)"])
             resync(stream, capture: capture, reason: .external)
         }
@@ -338,9 +353,8 @@ package final class BookService: @unchecked Sendable {
             for capture in captures where capture.restMarket == delivery.market {
                 var used = false
                 for stream in capture.streams.values where stream.symbol == delivery.symbol.uppercased() {
-                    guard var sync = stream.sync, !sync.isSynced else { continue }
-                    let action = sync.applySnapshot(snapshot)
-                    stream.sync = sync
+                    guard let synced = stream.sync?.isSynced, !synced else { continue }
+                    let action = stream.sync!.applySnapshot(snapshot)
                     switch action {
                     case .snapshotApplied:
                         used = true
@@ -400,6 +414,23 @@ package final class BookService: @unchecked Sendable {
     }
 
     private func updateTick(_ record: RecordRing.Record, stream: StreamBooks, capture: CaptureBooks) {
+        if stream.name.hasSuffix("@bookTicker") {
+            guard ticker.parse(record.payload) else { return }
+            let print = ticker
+            for depth in capture.streams.values where depth.sync != nil && depth.symbol == stream.symbol {
+                depth.tickerCheck.observe(print)
+            }
+            if let slot = stream.tickSlot {
+                ticks.update(slot) { tick in
+                    tick.bidPrice = print.bidPrice
+                    tick.bidQuantity = print.bidQuantity
+                    tick.askPrice = print.askPrice
+                    tick.askQuantity = print.askQuantity
+                    tick.bookTickerUpdateID = print.updateID
+                }
+            }
+            return
+        }
         guard CaptureBooksConfig.isTrades(stream.name), trade.parse(record.payload) else { return }
         let print = trade
         if let slot = stream.tickSlot {

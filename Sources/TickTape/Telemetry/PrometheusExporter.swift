@@ -62,6 +62,7 @@ final class PrometheusExporter: Sendable {
         counter(group, "books_records_lost", [], "merged-stream records the book thread's ring had no room for", b.lostRecords)
         counter(group, "books_snapshot_lines", [], "snapshot and checkpoint lines recorded in the captures", b.snapshotLines)
         counter(group, "bars_closed", [], "OHLC bars closed and written to bars.csv", b.barsClosed)
+        counter(group, "books_ticker_disagreements", [], "books that disagreed with their bookTicker at the same update id (resynced)", b.tickerDisagreements)
     }
 
     /// The durability path's failures and alarms (``StorageHealth``).
