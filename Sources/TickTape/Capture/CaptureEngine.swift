@@ -60,11 +60,15 @@ package final class CaptureEngine: Sendable {
         self.faults = faults
         let sessions = config.captures.reduce(0) { $0 + $1.connections }
         self.plan = try ThreadPlan.make(engine: config.engine, sessions: sessions)
+        // Each loop pins itself (NIO's `pinnedCPUIDs:` traps when the kernel refuses, e.g. a
+        // cpuset that changed under us); a refused pin is logged and counted, capture goes on.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.eventLoopCPUs.count)
         #if os(Linux)
-        self.group = MultiThreadedEventLoopGroup(pinnedCPUIDs: plan.eventLoopCPUs)
-        #else
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: plan.eventLoopCPUs.count)
+        for (loop, cpu) in zip(group.makeIterator(), plan.eventLoopCPUs) {
+            loop.execute { CPUAffinity.pinOrReport(thread: "event loop", cpu: cpu) }
+        }
         #endif
+        self.group = group
         self.merger = Merger(idle: config.engine.mergerIdle, faults: faults)
         self.budget = ConnectAttemptBudget(limit: config.engine.connectBudget, window: config.engine.connectBudgetWindow)
         self.telemetry = config.telemetry.enabled ? TelemetryService(config: config.telemetry, logger: logger) : nil
