@@ -113,6 +113,7 @@ package final class BookService: @unchecked Sendable {
     private var scratch = DepthDiff()
     private var trade = TradePrint()
     private var ticker = BookTickerPrint()
+    private var mark = MarkPricePrint()
     private var local = Figures()
 
     /// - Parameters:
@@ -269,11 +270,13 @@ package final class BookService: @unchecked Sendable {
         case .stream:
             let name = String(decoding: record.payload, as: UTF8.self)
             let symbol = String(name.prefix { $0 != "@" }).uppercased()
-            let diffDepth = CaptureBooksConfig.isDiffDepth(name)
+            // Diff depth follows the snapshot procedure; partial depth (`@depth20`) carries
+            // whole books and replaces the book with each message.
+            let depth = name.contains("@depth")
             let trades = CaptureBooksConfig.isTrades(name) && !capture.barIntervals.isEmpty
             capture.streams[record.stream] = StreamBooks(
                 name: name, symbol: symbol,
-                sync: diffDepth && capture.isKeepingBooks ? BookSynchronizer(market: capture.market) : nil,
+                sync: depth && capture.isKeepingBooks ? BookSynchronizer(market: capture.market) : nil,
                 bars: trades ? BarAggregator(symbol: symbol, intervals: capture.barIntervals) : nil,
                 tickSlot: ticks.slot(for: symbol))
         case .merged, .latePlaced, .lateUnplaced:
@@ -414,6 +417,15 @@ package final class BookService: @unchecked Sendable {
     }
 
     private func updateTick(_ record: RecordRing.Record, stream: StreamBooks, capture: CaptureBooks) {
+        if stream.name.contains("@markPrice") {
+            guard let slot = stream.tickSlot, mark.parse(record.payload) else { return }
+            let print = mark
+            ticks.update(slot) { tick in
+                tick.markPrice = print.price
+                tick.markTime = print.eventTime
+            }
+            return
+        }
         if stream.name.hasSuffix("@bookTicker") {
             guard ticker.parse(record.payload) else { return }
             let print = ticker

@@ -19,10 +19,15 @@ import TickTapeSimulator
         var undeliveredByAll: Int
         var restRequests: Int
         var metrics: String
+        var checkpointLines: Int
+        /// Levels in which `ticktape book` on the capture files, at the last line, differs from
+        /// the exchange's book at the update id it reports (nil: not run).
+        var rebuiltDiffering: Int?
     }
 
     func run(
-        profiles: [ConnectionProfile], chainBreaks: [Duration] = [], seed: UInt64 = 7, diffs: Int = 2_000
+        profiles: [ConnectionProfile], chainBreaks: [Duration] = [], seed: UInt64 = 7, diffs: Int = 2_000,
+        extra: String = "", rebuild: Bool = false
     ) async throws -> Outcome {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
@@ -38,7 +43,7 @@ import TickTapeSimulator
             dataDir: dir.path, storage: #"flush_interval = "20ms""#,
             captures: CaptureAgainstSimulatorTests.captureBlock(
                 name: "c", url: "ws://127.0.0.1:\(port)/stream?streams=btcusdt@depth@0ms", connections: profiles.count,
-                extra: #"hole_wait = "50ms""#))
+                extra: #"hole_wait = "50ms""# + "\n" + extra))
         #expect(config.captures[0].books.enabled, "books are on by default for a diff-depth stream")
         let engine = try CaptureEngine(config: config, logger: testLogger)
         let books = try #require(engine.books)
@@ -65,6 +70,22 @@ import TickTapeSimulator
         }
         let lines = try readCaptureLines("\(dir.path)/c")
         let snapshotLines = lines.filter { $0.contains(#" {"snapshot":{"symbol":"BTCUSDT","market":"usdm","kind":"rest""#) }.count
+        let checkpointLines = lines.filter { $0.contains(#" {"snapshot":{"symbol":"BTCUSDT","market":"usdm","kind":"checkpoint""#) }.count
+        var rebuiltDiffering: Int?
+        if rebuild, let last = lines.last.flatMap(splitLine)?.0 {
+            // The files alone: the real CLI, then the exchange's book at the id it reports.
+            let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/c")
+                .filter { $0.hasSuffix(".tape") || $0.hasSuffix(".tape.gz") }.sorted().map { "\(dir.path)/c/\($0)" }
+            let (status, output) = try await runTool(
+                try DaemonProcessTests.binary("ticktape"), ["book"] + files + ["--symbol", "BTCUSDT", "--at", "\(last)"])
+            try #require(status == 0, "ticktape book: \(output)")
+            let json = try BookCommandTests.depthJSON(output)
+            let id = try #require((json["lastUpdateId"] as? NSNumber)?.uint64Value)
+            let truth = try #require(simulator.trueBook(symbol: "btcusdt", atUpdateID: id))
+            func side(_ key: String) -> [String] { ((json[key] as? [[String]]) ?? []).map { "\($0[0])=\($0[1])" } }
+            rebuiltDiffering = Set(side("bids")).symmetricDifference(truth.bids.map { "\($0.price)=\($0.quantity)" }).count
+                + Set(side("asks")).symmetricDifference(truth.asks.map { "\($0.price)=\($0.quantity)" }).count
+        }
         // Messages of the stream no connection was sent: a real hole nobody could fill.
         let sentByAny = (0..<profiles.count).reduce(into: Set<Int>()) { $0.formUnion(simulator.sentMessages(connection: $1)) }
         let lastSent = sentByAny.max() ?? 0
@@ -72,7 +93,8 @@ import TickTapeSimulator
         return Outcome(
             figures: books.currentFigures, synced: state.synced, counters: state.counters, differingLevels: differing,
             ledger: ledger, snapshotLines: snapshotLines, breaks: simulator.chainBreaks.count, undeliveredByAll: undelivered,
-            restRequests: simulator.restStatistics(.usdm).requests, metrics: metrics)
+            restRequests: simulator.restStatistics(.usdm).requests, metrics: metrics, checkpointLines: checkpointLines,
+            rebuiltDiffering: rebuiltDiffering)
     }
 
     /// Three connections, each dropping 3 % of the diffs on its own and jittering by up to 2 ms:
@@ -82,7 +104,7 @@ import TickTapeSimulator
         let profiles = (0..<3).map { _ in
             ConnectionProfile(delay: .uniform(.zero, .milliseconds(2)), dropProbability: 0.03)
         }
-        let outcome = try await run(profiles: profiles)
+        let outcome = try await run(profiles: profiles, extra: #"book_checkpoint_interval = "1s""#, rebuild: true)
         try #require(outcome.undeliveredByAll == 0, "the seed leaves no hole that all connections dropped")
         print("live book, 3×3 % drops: \(outcome.figures), rest requests \(outcome.restRequests)")
         #expect(outcome.figures.resyncs == 0)
@@ -92,6 +114,8 @@ import TickTapeSimulator
         #expect(outcome.figures.snapshotsApplied == 1, "one snapshot built the book")
         #expect(outcome.snapshotLines == 1, "the snapshot it was built from is in the capture")
         #expect(outcome.restRequests == 1)
+        #expect(outcome.checkpointLines >= 1, "book_checkpoint_interval = 1s recorded checkpoints")
+        #expect(outcome.rebuiltDiffering == 0, "ticktape book on the capture files alone equals the exchange's book")
         #expect(!outcome.ledger.contains { $0["cause"] as? String == "book" })
         #expect(outcome.metrics.contains("ticktape_books_resyncs_total 0"))
         let appliedLine = outcome.metrics.split(separator: "\n").first { $0.hasPrefix("ticktape_books_diffs_applied_total ") }
