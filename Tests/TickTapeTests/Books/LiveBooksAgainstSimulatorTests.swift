@@ -140,3 +140,53 @@ import TickTapeSimulator
         #expect(outcome.metrics.contains("ticktape_books_resyncs_total 1"))
     }
 }
+
+/// Issue #13's budget case end to end: 50 symbols' books come up, then every connection drops
+/// at once, so every book breaks and resyncs. The REST budget is small and the simulator
+/// enforces the same limit: its own weight counter (ground truth) must never exceed it and it
+/// must never answer 429, while the snapshots are spread out rather than fired together.
+@Suite(.serialized) struct BooksWeightBudgetAgainstSimulatorTests {
+    @Test func aReconnectOfFiftySymbolsStaysInsideTheWeightBudget() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let symbols = (0..<50).map { String(format: "s%02dusdt", $0) }
+        let book = SyntheticDepthBook(market: .usdm, symbols: symbols, rate: 500, speeds: [.ms100], levelsPerSide: 20)
+        var sim = SimulatorConfiguration(source: .syntheticDepth(book))
+        sim.startWhenConnected = 2
+        sim.profiles = [ConnectionProfile(), ConnectionProfile()]
+        let limit = 150
+        sim.rest = RestLimits(usdmWeightLimit: limit)
+        let simulator = try ExchangeSimulator(configuration: sim)
+        let port = try await simulator.start()
+        let streams = symbols.map { "\($0)@depth@100ms" }.joined(separator: "/")
+        let config = try makeConfig(
+            dataDir: dir.path, storage: #"flush_interval = "20ms""#,
+            captures: """
+                [books]
+                usdm_weight_limit = \(limit)
+                """ + "\n"
+                + CaptureAgainstSimulatorTests.captureBlock(
+                    name: "c", url: "ws://127.0.0.1:\(port)/stream?streams=\(streams)", connections: 2,
+                    extra: "snapshot_limit = 5\nhole_wait = \"20ms\""))
+        let engine = try CaptureEngine(config: config, logger: testLogger)
+        let books = try #require(engine.books)
+        try await engine.start()
+        // Every book synced once: 50 snapshots of weight 2.
+        let firstRound = await eventually(timeout: .seconds(60)) { books.currentFigures.snapshotsApplied >= 50 }
+        try #require(firstRound, "50 books synced: \(books.currentFigures)")
+        // Every connection drops at once: every chain breaks, every book resyncs.
+        for k in 0..<2 { simulator.disconnect(connection: k, how: .reset) }
+        // The budget has 50 weight left in this minute: 25 more snapshots, then it must wait.
+        let secondRound = await eventually(timeout: .seconds(60)) { simulator.restStatistics(.usdm).snapshots >= 75 }
+        let rest = simulator.restStatistics(.usdm)
+        let figures = books.currentFigures
+        await engine.stop()
+        try await simulator.stop()
+        print("50-symbol reconnect: \(figures); simulator REST \(rest)")
+        #expect(secondRound, "the resyncs were served as the budget allowed")
+        #expect(figures.resyncs >= 25, "the reconnect broke the books' chains")
+        #expect(rest.rateLimited == 0, "never a 429")
+        #expect(rest.maximumWindowWeight <= limit, "the simulator's own counter stayed inside the budget")
+        #expect(rest.snapshots <= limit / 2, "no more snapshots than the budget allows in its minute")
+    }
+}
