@@ -39,7 +39,7 @@ fi
 build() {
     local name=$1
     shift
-    swiftc -O -g -parse-as-library -sanitize=fuzzer,address -module-name "Fuzz_$name" \
+    swiftc -O -g -parse-as-library -sanitize=fuzzer,address -package-name ticktape -module-name "Fuzz_$name" \
         -I "$out" -L "$out" -lLogging -o "$out/fuzz-$name" "$@" 2>&1 | grep -v 'warning:' || true
     [[ -x "$out/fuzz-$name" ]] || { echo "fuzz: building $name failed" >&2; exit 1; }
 }
@@ -52,7 +52,8 @@ for t in "${targets[@]}"; do
     config)
         build config Fuzz/ConfigParserFuzzer.swift Sources/TickTape/Config/*.swift \
             Sources/TickTape/Storage/RetentionPolicy.swift Sources/TickTape/Support/WallClock.swift \
-            Sources/TickTape/Support/POSIXIO.swift ;;
+            Sources/TickTape/Support/POSIXIO.swift Sources/TickTape/REST/RestMarket.swift \
+            Sources/TickTape/REST/RestEndpoint.swift Sources/TickTape/Analytics/BarInterval.swift ;;
     *) echo "fuzz: unknown target $t (frames | config)" >&2; exit 2 ;;
     esac
     corpus="$out/corpus-$t"
