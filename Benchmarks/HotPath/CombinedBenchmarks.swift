@@ -15,7 +15,7 @@ func registerCombinedBenchmarks() {
             closure: { benchmark in rig.value!.hotPathBatch(benchmark) },
             setup: { rig.value = try MergerRig(telemetry: telemetry) },
             teardown: {
-                rig.value?.finish()
+                await rig.value?.finish()
                 rig.value = nil
             })
     }

@@ -16,7 +16,7 @@ func registerMergerBenchmarks() {
             closure: { benchmark in rig.value!.processBatch(benchmark) },
             setup: { rig.value = try MergerRig(telemetry: telemetry) },
             teardown: {
-                rig.value?.finish()
+                await rig.value?.finish()
                 rig.value = nil
             })
     }
@@ -114,9 +114,9 @@ final class MergerRig {
 
     /// Checks that every message was emitted once and every other copy counted a duplicate,
     /// stops the writer and removes the directory.
-    func finish() {
+    func finish() async {
         merger.flushNow()
-        writer.finish()
+        await writer.finish()
         let messages = batches * messagesPerIteration
         let emitted = merger.statistics.emitted.load(ordering: .relaxed)
         let duplicates = statistics.reduce(0) { $0 + $1.duplicates.load(ordering: .relaxed) }
