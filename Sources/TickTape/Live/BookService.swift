@@ -337,10 +337,9 @@ package final class BookService: @unchecked Sendable {
     }
 
     private func resyncAll(_ capture: CaptureBooks, reason: String) {
-        for stream in capture.streams.values {
-            guard stream.sync != nil else { continue }
+        logger.warning("order books resync", metadata: ["capture": "\(capture.name)", "why": "\(reason)"])
+        for stream in capture.streams.values where stream.sync != nil {
             _ = stream.sync!.invalidate(.external)
-            logger.warning("order books resync", metadata: ["capture": "\(capture.name)", "why": "\(reason)"])
             resync(stream, capture: capture, reason: .external)
         }
     }

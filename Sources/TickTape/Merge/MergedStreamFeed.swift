@@ -35,6 +35,7 @@ package final class MergedStreamFeed: MergedStreamConsumer, @unchecked Sendable 
     private var numbers: [String: UInt16] = [:]
     private var unsent = 0
     private var announced = 0
+    private var last: (name: String, number: UInt16?)?
 
     /// - Parameter accepts: whether the consumer wants a stream, asked once per stream name.
     package init(capacity: Int = 1 << 24, accepts: @escaping (String) -> Bool = { _ in true }) {
@@ -62,7 +63,12 @@ package final class MergedStreamFeed: MergedStreamConsumer, @unchecked Sendable 
     /// (or beyond the 65,534th, which no capture reaches), or while its announcement finds the
     /// ring full (that message is counted lost; the next one announces again).
     private func number(of stream: String) -> UInt16? {
-        if let known = numbers[stream] { return known == .max ? nil : known }
+        // Messages of one stream come in runs: the last answer first, before hashing the name.
+        if let last, last.name == stream { return last.number }
+        if let known = numbers[stream] {
+            last = (stream, known == .max ? nil : known)
+            return last?.number ?? nil
+        }
         guard accepts(stream), numbers.count < Int(UInt16.max) else {
             numbers[stream] = .max
             return nil
