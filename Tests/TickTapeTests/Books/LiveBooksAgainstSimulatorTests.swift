@@ -174,8 +174,11 @@ import TickTapeSimulator
         // Every book synced once: 50 snapshots of weight 2.
         let firstRound = await eventually(timeout: .seconds(60)) { books.currentFigures.snapshotsApplied >= 50 }
         try #require(firstRound, "50 books synced: \(books.currentFigures)")
-        // Every connection drops at once: every chain breaks, every book resyncs.
+        // Every connection drops at once, and the exchange skips an update of every symbol
+        // meanwhile: whether or not the two drops overlap, every chain breaks and every book
+        // resyncs (the drops alone could leave one connection covering the other).
         for k in 0..<2 { simulator.disconnect(connection: k, how: .reset) }
+        simulator.breakChain()
         // The budget has 50 weight left in this minute: 25 more snapshots, then it must wait.
         let secondRound = await eventually(timeout: .seconds(60)) { simulator.restStatistics(.usdm).snapshots >= 75 }
         let rest = simulator.restStatistics(.usdm)
