@@ -25,9 +25,16 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTimex"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // What Binance's market-stream wire looks like (control messages and their replies,
+        // pre-framed WebSocket frames): shared by the simulator and the relay.
+        .target(
+            name: "BinanceWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         .target(
             name: "TickTape",
             dependencies: [
+                "BinanceWire",
                 "CTickTapeLinux",
                 "CZlib",
                 "CTimex",
@@ -45,6 +52,7 @@ let package = Package(
         .target(
             name: "TickTapeSimulator",
             dependencies: [
+                "BinanceWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TickTapeSimulatorTests",
-            dependencies: ["TickTapeSimulator"],
+            dependencies: ["TickTapeSimulator", "BinanceWire"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import BinanceWire
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
@@ -23,7 +24,7 @@ struct BinanceWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             maxFrameSize: 1 << 20,
             enableAutomaticErrorHandling: false,
             shouldUpgrade: { channel, head in
-                guard BinanceRoute(uri: head.uri) != nil else { return channel.eventLoop.makeSucceededFuture(nil) }
+                guard StreamRequestPath(uri: head.uri) != nil else { return channel.eventLoop.makeSucceededFuture(nil) }
                 let index = Self.connectionIndex(userAgent: head.headers.first(name: "User-Agent"))
                 if case .status(let code, let retryAfter)? = core.takeStatusFault(connection: index) {
                     refusal.status = (code, retryAfter)
@@ -53,7 +54,7 @@ struct BinanceWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
 
     func upgrade(channel: Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
-            guard let route = BinanceRoute(uri: upgradeRequest.uri) else {
+            guard let route = StreamRequestPath(uri: upgradeRequest.uri) else {
                 throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
             }
             let index = Self.connectionIndex(userAgent: upgradeRequest.headers.first(name: "User-Agent"))

@@ -1,3 +1,4 @@
+import BinanceWire
 import NIOCore
 
 /// Writes the bad frames of ``GarbageFrame`` as complete server frames.

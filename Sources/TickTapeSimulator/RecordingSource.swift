@@ -1,3 +1,4 @@
+import BinanceWire
 import CompressNIO
 import Foundation
 import NIOCore

@@ -1,3 +1,4 @@
+import BinanceWire
 import NIOCore
 import NIOSSL
 import NIOWebSocket
@@ -66,7 +67,7 @@ final class SimulatorConnectionHandler: ChannelInboundHandler {
     private var skipsLeft = 0
     private var heldBack: Int?
 
-    init(core: SimulatorCore, route: BinanceRoute, requestedIndex: Int?) {
+    init(core: SimulatorCore, route: StreamRequestPath, requestedIndex: Int?) {
         self.core = core
         self.schedule = core.schedule
         self.requestedIndex = requestedIndex

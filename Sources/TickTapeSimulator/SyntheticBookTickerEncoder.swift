@@ -1,3 +1,4 @@
+import BinanceWire
 import NIOCore
 
 /// Writes synthetic message `i` as a complete WebSocket text frame straight into a `ByteBuffer`.

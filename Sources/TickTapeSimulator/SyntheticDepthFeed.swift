@@ -1,3 +1,4 @@
+import BinanceWire
 import NIOCore
 import NIOWebSocket
 import Synchronization

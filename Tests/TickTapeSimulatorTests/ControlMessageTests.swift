@@ -1,3 +1,4 @@
+import BinanceWire
 import Foundation
 import NIOCore
 import Testing

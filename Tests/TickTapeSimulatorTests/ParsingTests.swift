@@ -1,3 +1,4 @@
+import BinanceWire
 import Testing
 
 @testable import TickTapeSimulator
@@ -6,18 +7,18 @@ import Testing
 struct ParsingTests {
     @Test("URL forms map to raw/combined and their stream lists")
     func routes() {
-        #expect(BinanceRoute(uri: "/ws/btcusdt@bookTicker")?.combined == false)
-        #expect(BinanceRoute(uri: "/ws/btcusdt@bookTicker")?.streams == ["btcusdt@bookTicker"])
-        #expect(BinanceRoute(uri: "/public/ws/a@depth/b@depth")?.streams == ["a@depth", "b@depth"])
-        #expect(BinanceRoute(uri: "/market/stream?streams=a@aggTrade/b@markPrice")?.combined == true)
+        #expect(StreamRequestPath(uri: "/ws/btcusdt@bookTicker")?.combined == false)
+        #expect(StreamRequestPath(uri: "/ws/btcusdt@bookTicker")?.streams == ["btcusdt@bookTicker"])
+        #expect(StreamRequestPath(uri: "/public/ws/a@depth/b@depth")?.streams == ["a@depth", "b@depth"])
+        #expect(StreamRequestPath(uri: "/market/stream?streams=a@aggTrade/b@markPrice")?.combined == true)
         #expect(
-            BinanceRoute(uri: "/market/stream?streams=a@aggTrade/b@markPrice")?.streams == ["a@aggTrade", "b@markPrice"]
+            StreamRequestPath(uri: "/market/stream?streams=a@aggTrade/b@markPrice")?.streams == ["a@aggTrade", "b@markPrice"]
         )
-        #expect(BinanceRoute(uri: "/stream")?.streams == [])
-        #expect(BinanceRoute(uri: "/ws")?.combined == false)
-        #expect(BinanceRoute(uri: "/private/ws/x") == nil)
-        #expect(BinanceRoute(uri: "/") == nil)
-        #expect(BinanceRoute(uri: "/wsx/btcusdt@trade") == nil)
+        #expect(StreamRequestPath(uri: "/stream")?.streams == [])
+        #expect(StreamRequestPath(uri: "/ws")?.combined == false)
+        #expect(StreamRequestPath(uri: "/private/ws/x") == nil)
+        #expect(StreamRequestPath(uri: "/") == nil)
+        #expect(StreamRequestPath(uri: "/wsx/btcusdt@trade") == nil)
     }
 
     @Test("connection index comes from `conn/<k>` in the User-Agent")

@@ -2,8 +2,11 @@ import Foundation
 
 /// A JSON request a client sends on a market-stream connection, and the reply Binance gives to it.
 ///
+/// Shared by the simulator (playing Binance) and the relay (speaking Binance to local clients),
+/// so both answer with the same documented replies and error codes.
+///
 /// Parsing uses Foundation: this is the control path, a few messages per second at most.
-enum ControlMessage: Equatable {
+package enum ControlMessage: Equatable, Sendable {
     case subscribe([String], id: RequestID)
     case unsubscribe([String], id: RequestID)
     case listSubscriptions(id: RequestID)
@@ -13,12 +16,12 @@ enum ControlMessage: Equatable {
     case invalid(code: Int, message: String, id: RequestID)
 
     /// The `id` of a request, echoed verbatim in the reply (Binance accepts integers, strings and `null`).
-    enum RequestID: Equatable {
+    package enum RequestID: Equatable, Sendable {
         case number(String)
         case string(String)
         case null
 
-        var json: String {
+        package var json: String {
             switch self {
             case .number(let digits): digits
             case .string(let text): ControlMessage.jsonString(text)
@@ -30,7 +33,7 @@ enum ControlMessage: Equatable {
     private static let methods = "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
 
     /// Parses one text frame.
-    init(text: String) {
+    package init(text: String) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
         else {
             self = .invalid(code: 3, message: "Invalid JSON: expected value at line 1 column 1", id: .null)
@@ -93,22 +96,22 @@ enum ControlMessage: Equatable {
     }
 
     /// `{"result":null,"id":…}`.
-    static func nullResult(id: RequestID) -> String {
+    package static func nullResult(id: RequestID) -> String {
         #"{"result":null,"id":"# + id.json + "}"
     }
 
     /// `{"result":[…],"id":…}`.
-    static func listResult(_ names: [String], id: RequestID) -> String {
+    package static func listResult(_ names: [String], id: RequestID) -> String {
         #"{"result":["# + names.map(Self.jsonString).joined(separator: ",") + #"],"id":"# + id.json + "}"
     }
 
     /// `{"result":true|false,"id":…}`.
-    static func boolResult(_ value: Bool, id: RequestID) -> String {
+    package static func boolResult(_ value: Bool, id: RequestID) -> String {
         #"{"result":"# + (value ? "true" : "false") + #","id":"# + id.json + "}"
     }
 
     /// `{"error":{"code":…,"msg":"…"},"id":…}`, the wrapper Binance puts around request errors.
-    static func error(code: Int, message: String, id: RequestID) -> String {
+    package static func error(code: Int, message: String, id: RequestID) -> String {
         #"{"error":{"code":"# + String(code) + #","msg":"# + Self.jsonString(message) + #"},"id":"# + id.json + "}"
     }
 
@@ -121,7 +124,7 @@ enum ControlMessage: Equatable {
         !Self.isBoolean(number) && number.doubleValue.rounded() == number.doubleValue
     }
 
-    static func jsonString(_ text: String) -> String {
+    package static func jsonString(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -5,14 +5,14 @@ import Foundation
 /// Accepted forms, each optionally prefixed by the USD-M routed paths `/public` or `/market`:
 /// raw `/ws[/<stream>[/<stream>…]]` (bare payloads) and combined `/stream[?streams=<a>/<b>…]`
 /// (`{"stream":…,"data":…}` envelopes). Anything else is not a Binance market-stream URL and gets HTTP 404.
-struct BinanceRoute: Sendable, Equatable {
+package struct StreamRequestPath: Sendable, Equatable {
     /// Whether frames are wrapped in the combined-stream envelope.
-    var combined: Bool
+    package var combined: Bool
     /// Streams requested in the URL, in order, exactly as written (Binance matches case-sensitively).
-    var streams: [String]
+    package var streams: [String]
 
     /// Parses a request URI; `nil` if it is not a served route.
-    init?(uri: String) {
+    package init?(uri: String) {
         let pathPart: Substring
         let query: Substring?
         if let questionMark = uri.firstIndex(of: "?") {
