@@ -124,20 +124,5 @@ package enum ControlMessage: Equatable, Sendable {
         !Self.isBoolean(number) && number.doubleValue.rounded() == number.doubleValue
     }
 
-    package static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case let control where control.value < 0x20:
-                result += "\\u00" + (control.value < 0x10 ? "0" : "") + String(control.value, radix: 16)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    package static func jsonString(_ text: String) -> String { JSONString.quoted(text) }
 }

@@ -128,11 +128,23 @@ package struct OrderBook: Sendable {
     package func writeDepthJSON(limit: Int = .max, into out: inout [UInt8]) {
         out.append(contentsOf: #"{"lastUpdateId":"#.utf8)
         out.append(contentsOf: String(lastUpdateID).utf8)
-        out.append(contentsOf: #","bids":["#.utf8)
+        out.append(UInt8(ascii: ","))
+        writeSides(limit: limit, into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends `"bids":[["p","q"],…],"asks":[…]` (or under `bidsKey`/`asksKey`: partial-depth
+    /// streams on USD-M say `"b"`/`"a"`), at most `limit` levels per side.
+    package func writeSides(limit: Int, bidsKey: String = "bids", asksKey: String = "asks", into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: bidsKey.utf8)
+        out.append(contentsOf: #"":["#.utf8)
         writeSide(bids, limit: limit, into: &out)
-        out.append(contentsOf: #"],"asks":["#.utf8)
+        out.append(contentsOf: #"],""#.utf8)
+        out.append(contentsOf: asksKey.utf8)
+        out.append(contentsOf: #"":["#.utf8)
         writeSide(asks, limit: limit, into: &out)
-        out.append(contentsOf: "]}".utf8)
+        out.append(UInt8(ascii: "]"))
     }
 
     private func writeSide(_ side: BookSide, limit: Int, into out: inout [UInt8]) {

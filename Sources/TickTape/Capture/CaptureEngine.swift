@@ -21,6 +21,12 @@ package final class CaptureEngine: Sendable {
     package let telemetry: TelemetryService?
     /// Live order books and latest ticks (nil when no capture keeps books).
     package let books: BookService?
+    /// The relay's fan-out thread (nil when `[serve] listen = "off"`).
+    package let relay: RelayHub?
+    /// The listener: relay, depth REST, JSON API (nil when `[serve] listen = "off"`).
+    package let serve: ServeServer?
+    /// The port the listener bound (0 until started, or when it could not bind).
+    package let servePort = Atomic<Int>(0)
     /// The REST snapshots' event loop: never a capture loop.
     private let restGroup: MultiThreadedEventLoopGroup?
     /// Opened when ``start()`` has launched every capture.
@@ -83,8 +89,47 @@ package final class CaptureEngine: Sendable {
             self.restGroup = nil
             self.books = nil
         }
+        if config.serve.listen != nil {
+            let relay = RelayHub(knownStreams: Self.servableStreams(config), books: books, logger: logger)
+            self.relay = relay
+            if let books {
+                let feed = RelayHub.makeFeed()
+                books.partialDepthFeed = feed
+                relay.add(capture: "books", feed: feed)
+            }
+            do {
+                self.serve = try ServeServer(
+                    settings: config.serve, router: ServeRouter(books: books, api: ServeAPI(books: books, hub: relay)), hub: relay,
+                    logger: logger)
+            } catch {
+                try? restGroup?.syncShutdownGracefully()
+                try? group.syncShutdownGracefully()
+                throw error
+            }
+        } else {
+            self.relay = nil
+            self.serve = nil
+        }
         self.state = Mutex(State(config: config))
         if let books, let telemetry { telemetry.exportBooks { books.currentFigures } }
+    }
+
+    /// Every stream the relay can serve: what the captures carry, and the partial-depth streams
+    /// (`<symbol>@depth<5|10|20>[@100ms|@500ms]`) of every symbol a capture keeps a book of.
+    static func servableStreams(_ config: TickTapeConfig) -> Set<String> {
+        var names = Set<String>()
+        for capture in config.captures {
+            let streams = capture.endpoint.streams + capture.subscribe
+            names.formUnion(streams)
+            guard capture.books.enabled else { continue }
+            for stream in streams where stream.contains("@depth") {
+                let symbol = stream.prefix { $0 != "@" }
+                for levels in [5, 10, 20] {
+                    for suffix in ["", "@100ms", "@500ms"] { names.insert("\(symbol)@depth\(levels)\(suffix)") }
+                }
+            }
+        }
+        return names
     }
 
     /// The configuration in force.
@@ -121,7 +166,18 @@ package final class CaptureEngine: Sendable {
             ])
         merger.start(cpu: plan.mergerCPU)
         books?.start()
+        relay?.start()
         for capture in prepared { launch(capture) }
+        if let serve {
+            do {
+                servePort.store(try await serve.start(), ordering: .releasing)
+            } catch {
+                // Capture goes on: a port in use must not cost the data.
+                logger.error(
+                    "cannot serve: the listener did not start; capture goes on without it",
+                    metadata: ["listen": "\(config.serve.listen.map(String.init(describing:)) ?? "off")", "reason": "\(error)"])
+            }
+        }
         started.open()
     }
 
@@ -131,6 +187,8 @@ package final class CaptureEngine: Sendable {
             s.stopping = true
             return s.captures.filter { s.claimStop(of: $0) }
         }
+        await serve?.stop()
+        await relay?.stop()
         logger.info("stopping: closing connections")
         await withTaskGroup(of: Void.self) { group in
             for session in captures.flatMap(\.sessions) {
@@ -193,6 +251,10 @@ package final class CaptureEngine: Sendable {
         effective.engine.mergerIdle = old.engine.mergerIdle
         effective.engine.ringCapacity = old.engine.ringCapacity
         effective.telemetry = old.telemetry
+        if new.serve != old.serve {
+            logger.warning("[serve] changes take effect at the next restart")
+        }
+        effective.serve = old.serve
 
         let running = captures
         let newNames = Set(new.captures.map(\.name))
@@ -270,11 +332,16 @@ package final class CaptureEngine: Sendable {
             streamWatch: .init(c))
         if let books, BookService.serves(c) {
             let feed = BookService.makeFeed()
-            merge.consumer = feed
+            merge.consumers.append(feed)
             books.add(c, directory: "\(config.dataDirectory)/\(c.name)", feed: feed, merger: merge, writer: writer)
         } else if BookService.serves(c) {
             logger.warning(
                 "books and bars for a capture added by a reload start with the next restart", metadata: ["capture": "\(c.name)"])
+        }
+        if let relay {
+            let feed = RelayHub.makeFeed()
+            merge.consumers.append(feed)
+            relay.add(capture: c.name, feed: feed)
         }
         let capture = Capture(config: c, sessions: [], merger: merge, writer: writer, tls: tls)
         return PreparedCapture(capture: capture, connections: c.connections)

@@ -30,6 +30,8 @@ package struct TickTapeConfig: Sendable, Equatable {
     package var telemetry: TelemetryConfig
     /// `[books]`: the REST weight budget all captures' books share.
     package var books: BooksConfig
+    /// `[serve]`: the relay, depth REST and JSON API listener.
+    package var serve: ServeConfig
     /// `[[capture]]`: at least one, with unique names.
     package var captures: [CaptureConfig]
 
@@ -42,9 +44,11 @@ package struct TickTapeConfig: Sendable, Equatable {
         daemon: DaemonConfig = DaemonConfig(),
         telemetry: TelemetryConfig = TelemetryConfig(),
         books: BooksConfig = BooksConfig(),
+        serve: ServeConfig = ServeConfig(),
         captures: [CaptureConfig]
     ) {
         self.books = books
+        self.serve = serve
         self.daemon = daemon
         self.telemetry = telemetry
         self.dataDirectory = dataDirectory
@@ -54,7 +58,7 @@ package struct TickTapeConfig: Sendable, Equatable {
         self.captures = captures
     }
 
-    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "telemetry", "books", "capture"]
+    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "telemetry", "books", "serve", "capture"]
     /// Configuration files are small; anything larger is not one.
     static let maximumFileSize = 1 << 20
 
@@ -93,6 +97,10 @@ package struct TickTapeConfig: Sendable, Equatable {
         if let booksReader = try reader.subtable("books", context: "[books]: ", location: "in [books]") {
             books = try BooksConfig(reading: booksReader)
         }
+        var serve = ServeConfig()
+        if let serveReader = try reader.subtable("serve", context: "[serve]: ", location: "in [serve]") {
+            serve = try ServeConfig(reading: serveReader)
+        }
         let captures = try readCaptures(reader)
 
         guard let (dataDirectory, dataDirectoryValue) = try reader.string(
@@ -118,7 +126,7 @@ package struct TickTapeConfig: Sendable, Equatable {
         }
         return TickTapeConfig(
             dataDirectory: dataDirectory, logLevel: logLevel, engine: engine, storage: storage, daemon: daemon,
-            telemetry: telemetry, books: books, captures: captures)
+            telemetry: telemetry, books: books, serve: serve, captures: captures)
     }
 
     /// The `[[capture]]` tables, or nil if there are none.

@@ -65,6 +65,13 @@ package final class BookService: @unchecked Sendable {
         /// Depth streams: the comparison with the symbol's bookTicker.
         var tickerCheck = BookTickerCheck()
         var tickSlot: Int?
+        /// `E` and `T` of the last diff applied (depth REST and partial-depth streams say them).
+        var eventTime: Int64 = 0
+        var transactionTime: Int64 = 0
+        /// Per partial-depth cadence: `U` of the first diff applied since that cadence's last
+        /// push (0: none yet), and the `u` it pushed last (its next `pu`).
+        var partialFirstU: [Int64] = [0, 0, 0]
+        var partialLastU: [Int64] = [0, 0, 0]
         init(name: String, symbol: String, sync: BookSynchronizer?, bars: BarAggregator?, tickSlot: Int?) {
             self.name = name
             self.symbol = symbol
@@ -91,7 +98,7 @@ package final class BookService: @unchecked Sendable {
     /// How many closed bars per symbol and interval stay in memory.
     package static let recentBarLimit = 1_440
 
-    private let logger: Logger
+    let logger: Logger
     private let scheduler: SnapshotScheduler
     /// The latest tick of every symbol the captures carry (readers on any thread).
     package let ticks: LatestTickStore
@@ -105,16 +112,25 @@ package final class BookService: @unchecked Sendable {
     private let figures = Mutex(Figures())
     /// Closed bars by "capture/SYMBOL/interval", newest last (readers on any thread).
     private let closedBars = Mutex<[String: [Bar]]>([:])
-    private let running = Atomic<Bool>(false)
-    private let stopped = Atomic<Bool>(false)
+    /// Depth requests from the serving side, answered by the book thread (``depth(symbol:market:limit:)``).
+    let depthRequests = Mutex<[DepthRequest]>([])
+    /// Partial-depth streams (`btcusdt@depth20@100ms`) the relay's clients subscribe to, with a
+    /// version so the book thread re-reads the set only when it changed.
+    let wantedPartial = Mutex<(version: Int, names: Set<String>)>((0, []))
+    /// Where the book thread publishes partial-depth frames for the relay (set before
+    /// ``start()``; the book thread is its only producer).
+    package var partialDepthFeed: MergedStreamFeed?
+    let running = Atomic<Bool>(false)
+    let stopped = Atomic<Bool>(false)
     private var thread: PinnedThread?
     // Book thread only.
-    private var captures: [CaptureBooks] = []
+    var captures: [CaptureBooks] = []
     private var scratch = DepthDiff()
     private var trade = TradePrint()
     private var ticker = BookTickerPrint()
     private var mark = MarkPricePrint()
     private var local = Figures()
+    var partialPlan = PartialDepthPlan()
 
     /// - Parameters:
     ///   - symbols: every symbol the captures may carry (the latest-tick store's fixed slots).
@@ -218,6 +234,7 @@ package final class BookService: @unchecked Sendable {
         guard running.load(ordering: .acquiring), !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         scheduler.shutdown()
         await thread?.joined()
+        for request in depthRequests.withLock({ q in defer { q.removeAll() }; return q }) { request.answer(.notSynced) }
         for capture in captures where capture.barsFile >= 0 {
             Glibc.close(capture.barsFile)
             capture.barsFile = -1
@@ -230,13 +247,17 @@ package final class BookService: @unchecked Sendable {
         var idle = 0
         while !stopped.load(ordering: .acquiring) {
             var work = takeCommands()
+            var drained = true
             for capture in captures {
                 var n = 0
                 while n < 4096, capture.feed.ring.pop({ record in handle(record, of: capture) }) { n += 1 }
                 work += n
+                if n == 4096 { drained = false }
                 checkpointIfDue(capture)
             }
             work += applyDelivered()
+            work += answerDepthRequests(drained: drained)
+            pushPartialDepthIfDue()
             if work > 0 {
                 idle = 0
                 figures.withLock { $0 = local }
@@ -302,6 +323,7 @@ package final class BookService: @unchecked Sendable {
         switch action {
         case .applied, .replaced:
             local.applied += 1
+            noteApplied(scratch, stream: stream)
             if stream.tickerCheck.check(stream.sync!.book) == false {
                 local.tickerDisagreements += 1
                 let at = stream.sync!.book.lastUpdateID

@@ -61,7 +61,7 @@ extension CaptureMerger {
             count(stream) { $0.lateDropped += 1 }
             statistics.lateDropped.bump()
         }
-        consumer?.late(stream: stream.name, id: id, receivedAt: receivedAt, frame: bytes, placed: placed)
+        for consumer in consumers { consumer.late(stream: stream.name, id: id, receivedAt: receivedAt, frame: bytes, placed: placed) }
     }
 
     /// Hands the open buffer to the writer. With `keepTail`, the lines younger than the

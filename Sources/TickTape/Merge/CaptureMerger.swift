@@ -59,8 +59,9 @@ package final class CaptureMerger: @unchecked Sendable {
     @exclusivity(unchecked) var fillDelayMax: Int64 = 0
     @exclusivity(unchecked) var holdDelayMax: Int64 = 0
     private var nextPublishAt: Int64 = 0
-    /// The live consumer of the merged stream, if any (set before the merger starts).
-    package var consumer: MergedStreamConsumer?
+    /// The live consumers of the merged stream: the books, the relay (set before the merger
+    /// starts).
+    package var consumers: [MergedStreamConsumer] = []
     /// One warning per 5 s about unreadable frames, with how many were not logged.
     private var malformedLog = RateLimitedLog(every: .seconds(5))
     /// One critical line per 10 s while storage drops lines.
@@ -251,7 +252,7 @@ package final class CaptureMerger: @unchecked Sendable {
             recordGap(gap, stream: stream)
         }
         stream.lastEmittedReceivedAt = receivedAt
-        consumer?.merged(stream: stream.name, id: id, receivedAt: receivedAt, frame: bytes)
+        for consumer in consumers { consumer.merged(stream: stream.name, id: id, receivedAt: receivedAt, frame: bytes) }
     }
 
     /// The merge counts of `stream` for the buffer being filled (and its running total).
@@ -456,7 +457,7 @@ package final class CaptureMerger: @unchecked Sendable {
 
     private func writeGap(_ record: GapRecord) {
         writer.record(gap: record)
-        consumer?.gap(record)
+        for consumer in consumers { consumer.gap(record) }
     }
 
     private func reportMalformed(_ bytes: UnsafeRawBufferPointer, connection k: Int) {

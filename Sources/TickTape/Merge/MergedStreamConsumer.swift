@@ -4,7 +4,7 @@
 ///
 /// Called on the merger thread, inline with the capture: an implementation must only copy
 /// what it needs into its own queue (an ``SPSCRing``) and return; it must never block, lock a
-/// contended mutex or do I/O. Attached with ``CaptureMerger/consumer``.
+/// contended mutex or do I/O. Attached with ``CaptureMerger/consumers``.
 package protocol MergedStreamConsumer: AnyObject {
     /// The next message of `stream` in order: its id is above every id delivered before.
     /// `frame` is valid only during the call.

@@ -259,7 +259,7 @@ import Testing
         }
         let rig = try Rig()
         let consumer = Collect()
-        rig.merger.consumer = consumer
+        rig.merger.consumers = [consumer]
         for u: Int64 in [10, 30] { rig.feed(Self.book(u), from: 0) }
         rig.feed(Self.book(20), from: 1)
         #expect(consumer.merged == [10, 30])

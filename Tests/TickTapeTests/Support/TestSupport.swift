@@ -22,7 +22,7 @@ struct TemporaryDirectory {
 /// The metrics endpoint is off unless a test asks for it: parallel engines would all want 9464.
 func makeConfig(
     dataDir: String, storage: String = "", engine: String = "", telemetry: String = "listen = \"off\"",
-    captures: String
+    serve: String = "listen = \"off\"", captures: String
 ) throws -> TickTapeConfig {
     let text = """
         data_dir = "\(dataDir)"
@@ -33,6 +33,8 @@ func makeConfig(
         \(storage)
         [telemetry]
         \(telemetry)
+        [serve]
+        \(serve)
         \(captures)
         """
     return try TickTapeConfig.parse(text, file: "test.toml")

@@ -1,0 +1,83 @@
+import BinanceWire
+
+/// A request the listener answers over plain HTTP: its path and decoded query parameters.
+package struct ServeRequest: Sendable {
+    package var method: String
+    package var path: String
+    /// Query parameters, percent-decoded; a name given twice keeps the first value.
+    package var query: [String: String]
+
+    package init(method: String, uri: String) {
+        self.method = method
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        path = parts.first.map(String.init) ?? "/"
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for item in parts[1].split(separator: "&") {
+                let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = Self.percentDecoded(pair[0])
+                if query[name] == nil { query[name] = pair.count == 2 ? Self.percentDecoded(pair[1]) : "" }
+            }
+        }
+        self.query = query
+    }
+
+    /// `%XX` and `+` decoded; an invalid escape is kept as written (the parameter then fails
+    /// its own validation with a message naming it).
+    static func percentDecoded(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var it = Array(text.utf8)[...]
+        while let b = it.popFirst() {
+            if b == UInt8(ascii: "+") {
+                bytes.append(32)
+            } else if b == UInt8(ascii: "%"), it.count >= 2, let hi = hex(it[it.startIndex]), let lo = hex(it[it.startIndex + 1]) {
+                bytes.append(hi << 4 | lo)
+                it = it.dropFirst(2)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hex(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// What the listener sends back to a plain HTTP request.
+package struct ServeResponse: Sendable {
+    package var status: Int
+    package var contentType: String
+    package var body: [UInt8]
+    package var headers: [(String, String)]
+
+    package init(status: Int, contentType: String = "application/json", body: [UInt8], headers: [(String, String)] = []) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.headers = headers
+    }
+
+    /// A JSON body given as text.
+    package static func json(_ status: Int, _ text: String) -> ServeResponse {
+        ServeResponse(status: status, body: Array(text.utf8))
+    }
+
+    /// ticktape's own error shape: `{"error":"…"}` with a message that names the parameter.
+    package static func error(_ status: Int, _ message: String) -> ServeResponse {
+        json(status, #"{"error":"# + JSONString.quoted(message) + "}")
+    }
+
+    /// Binance's error shape for its REST paths: `{"code":-1121,"msg":"Invalid symbol."}`.
+    package static func binanceError(_ status: Int, code: Int, _ message: String) -> ServeResponse {
+        json(status, #"{"code":"# + String(code) + #","msg":"# + JSONString.quoted(message) + "}")
+    }
+}
+
