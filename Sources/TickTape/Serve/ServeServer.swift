@@ -87,23 +87,7 @@ package final class ServeServer: Sendable {
     ) throws {
         let idle = TimeAmount.nanoseconds(Int64(settings.idleTimeout.components.seconds) * 1_000_000_000)
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-        let upgrader = NIOTypedWebSocketServerUpgrader<Void>(
-            maxFrameSize: 64 << 10,
-            enableAutomaticErrorHandling: false,
-            shouldUpgrade: { channel, head in
-                guard StreamRequestPath(uri: head.uri) != nil,
-                    token?.accepts(authorization: head.headers.first(name: "Authorization")) ?? true
-                else { return channel.eventLoop.makeSucceededFuture(nil) }
-                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
-            },
-            upgradePipelineHandler: { channel, head in
-                channel.eventLoop.makeCompletedFuture {
-                    let path = StreamRequestPath(uri: head.uri) ?? StreamRequestPath(uri: "/ws")!
-                    try channel.pipeline.syncOperations.addHandler(
-                        RelayClientHandler(path: path, hub: hub, settings: settings, logger: logger))
-                }
-            }
-        )
+        let upgrader = RelayUpgrader(hub: hub, settings: settings, token: token, logger: logger)
         let configuration = NIOTypedHTTPServerUpgradeConfiguration<Void>(
             upgraders: [upgrader],
             notUpgradingCompletionHandler: { channel in

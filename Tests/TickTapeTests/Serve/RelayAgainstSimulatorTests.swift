@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import TickTapeSimulator
+
+@testable import TickTape
+
+/// The relay end to end: the simulator → the real engine → the relay → independent clients
+/// (Python `websockets`, as the seeds' clients use Binance). Ground truth is the capture file
+/// the same engine wrote (what Binance sent, byte for byte) and the simulator's own book.
+@Suite(.serialized) struct RelayAgainstSimulatorTests {
+    static let scriptsDirectory: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("relay").path
+    }()
+
+    /// A Python client process and the file it writes.
+    struct Client {
+        let process: Process
+        let out: String
+        let stdout: Pipe
+
+        static func start(_ script: String, _ arguments: [String], out: String) throws -> Client {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", "\(RelayAgainstSimulatorTests.scriptsDirectory)/\(script)"] + arguments
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            return Client(process: p, out: out, stdout: pipe)
+        }
+
+        /// Waits for the client's "ready" line (subscribed and acknowledged).
+        func ready() async -> Bool {
+            let handle = stdout.fileHandleForReading
+            return await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    let data = handle.availableData
+                    continuation.resume(returning: String(decoding: data, as: UTF8.self).contains("ready"))
+                }
+            }
+        }
+
+        func lines() -> [String] {
+            ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+    }
+
+    /// The frames of `streams` in the capture, in file order, as the client should get them.
+    static func expected(_ lines: [String], streams: Set<String>, combined: Bool) -> [String] {
+        lines.compactMap { line -> String? in
+            guard let frame = splitLine(line)?.1 else { return nil }
+            guard let stream = streamName(frame), streams.contains(stream) else { return nil }
+            if combined { return frame }
+            let bytes = Array(frame.utf8)
+            return bytes.withUnsafeBytes { raw in
+                RelayFrameEncoder.dataMember(of: raw).map { String(decoding: $0, as: UTF8.self) }
+            }
+        }
+    }
+
+    static func streamName(_ envelope: String) -> String? {
+        guard envelope.hasPrefix(#"{"stream":""#) else { return nil }
+        let rest = envelope.dropFirst(#"{"stream":""#.count)
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+    }
+
+    /// `received` is a contiguous run of `expected` that ends with its last frame: every
+    /// message from the client's first on, in order, byte for byte.
+    static func isSuffixRun(_ received: [String], of expected: [String]) -> Bool {
+        guard let first = received.first, let start = expected.firstIndex(of: first) else { return false }
+        return Array(expected[start...]) == received
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func clientsOnWsStreamAndSubscribeGetEveryMergedMessageByteForByte() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        var sim = SimulatorConfiguration(
+            source: .recording(path: try CompletenessAgainstSimulatorTests.fixturePath(), pace: .scaled(4)))
+        sim.seed = 3
+        // Two capture connections and the last client's trigger: the exchange starts sending
+        // when every relay client is subscribed.
+        sim.startWhenConnected = 3
+        let simulator = try ExchangeSimulator(configuration: sim)
+        let simPort = try await simulator.start()
+        let config = try makeConfig(
+            dataDir: dir.path, storage: #"flush_interval = "20ms""#, serve: #"listen = "127.0.0.1:0""#,
+            captures: CaptureAgainstSimulatorTests.captureBlock(
+                name: "c", url: "ws://127.0.0.1:\(simPort)/public/stream?streams=\(CompletenessAgainstSimulatorTests.fixtureStreams)",
+                connections: 2, extra: "books = false"))
+        let engine = try CaptureEngine(config: config, logger: testLogger)
+        try await engine.start()
+        let port = engine.servePort.load(ordering: .acquiring)
+        try #require(port > 0)
+        let base = "ws://127.0.0.1:\(port)"
+        let specs: [(name: String, args: [String])] = [
+            ("raw-trade", ["\(base)/ws/btcusdt@trade"]),
+            ("combined", ["\(base)/stream?streams=btcusdt@depth@0ms/btcusdt@trade"]),
+            ("subscribe", ["\(base)/ws", "--subscribe", "btcusdt@bookTicker,btcusdt@depth@0ms", "--list"]),
+            ("public-unknown", ["\(base)/public/stream", "--subscribe", "ethusdt@trade,btcusdt@trade"]),
+        ]
+        var clients: [Client] = []
+        for (k, spec) in specs.enumerated() {
+            var args = [spec.args[0], "\(dir.path)/\(spec.name).txt"] + spec.args.dropFirst()
+            if k == specs.count - 1 { args += ["--trigger", "ws://127.0.0.1:\(simPort)/ws/none"] }
+            let client = try Client.start("relay_client.py", args, out: "\(dir.path)/\(spec.name).txt")
+            #expect(await client.ready(), "\(spec.name) subscribed")
+            clients.append(client)
+        }
+        let total = try #require(simulator.sourceMessageCount)
+        let sentAll = await eventually(timeout: .seconds(90)) { simulator.messageCount >= total }
+        #expect(sentAll)
+        // Every message reached the relay's clients before stop: the merger has written it all.
+        let lastLine = await eventually(timeout: .seconds(30)) {
+            (try? readCaptureLines("\(dir.path)/c").count) ?? 0 >= total - 5
+        }
+        #expect(lastLine)
+        let relayed = await eventually(timeout: .seconds(30)) {
+            guard let figures = engine.relay?.currentFigures else { return false }
+            return figures.messagesIn >= ((try? readCaptureLines("\(dir.path)/c").count) ?? .max)
+        }
+        #expect(relayed, "the relay took every merged message")
+        await engine.stop()
+        try await simulator.stop()
+        for client in clients { client.process.waitUntilExit() }
+
+        let lines = try readCaptureLines("\(dir.path)/c")
+        // Raw trade stream on /ws/<stream>.
+        let raw = clients[0].lines()
+        #expect(raw.last?.hasPrefix("CLOSED") == true)
+        let rawFrames = Array(raw.dropLast())
+        let rawExpected = Self.expected(lines, streams: ["btcusdt@trade"], combined: false)
+        print("relay clients: raw \(rawFrames.count)/\(rawExpected.count)")
+        // Subscribed before the exchange's first message: the whole stream, from its first frame.
+        #expect(rawFrames.count == rawExpected.count)
+        #expect(Self.isSuffixRun(rawFrames, of: rawExpected), "raw: \(rawFrames.count) of \(rawExpected.count)")
+        // Combined envelope, two streams, interleaved in merged order.
+        let combined = Array(clients[1].lines().dropLast())
+        let combinedExpected = Self.expected(lines, streams: ["btcusdt@depth@0ms", "btcusdt@trade"], combined: true)
+        #expect(combined.count == combinedExpected.count)
+        #expect(Self.isSuffixRun(combined, of: combinedExpected), "combined: \(combined.count) of \(combinedExpected.count)")
+        // SUBSCRIBE on /ws: Binance's replies, then raw frames of both streams.
+        let subscribed = clients[2].lines()
+        #expect(subscribed.first == #"REPLY {"result":null,"id":1}"#)
+        #expect(subscribed.dropFirst().first == #"REPLY {"result":["btcusdt@bookTicker","btcusdt@depth@0ms"],"id":2}"#)
+        let subscribedFrames = Array(subscribed.dropFirst(2).dropLast())
+        let subscribedExpected = Self.expected(lines, streams: ["btcusdt@bookTicker", "btcusdt@depth@0ms"], combined: false)
+        #expect(Self.isSuffixRun(subscribedFrames, of: subscribedExpected), "subscribe: \(subscribedFrames.count) of \(subscribedExpected.count)")
+        // An uncaptured stream is acknowledged and silent; the captured one flows (combined form).
+        let unknown = clients[3].lines()
+        #expect(unknown.first == #"REPLY {"result":null,"id":1}"#)
+        let unknownFrames = Array(unknown.dropFirst().dropLast())
+        #expect(!unknownFrames.contains { $0.contains("ethusdt") })
+        #expect(Self.isSuffixRun(unknownFrames, of: Self.expected(lines, streams: ["btcusdt@trade"], combined: true)))
+        #expect(engine.relay?.currentFigures.slowClosed == 0)
+    }
+}
