@@ -155,3 +155,72 @@ import TickTapeSimulator
         #expect(engine.relay?.currentFigures.slowClosed == 0)
     }
 }
+
+extension RelayAgainstSimulatorTests {
+    /// Binance's local-book procedure run by an independent client against the relay's diff
+    /// stream and depth REST ends with the exchange's true book; partial-depth frames built from
+    /// the local book equal the exchange's top levels at their `u`.
+    @Test(.timeLimit(.minutes(3)))
+    func aClientBuildsTheExchangesBookFromRelayAndDepthRestAndPartialDepthIsTrue() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let book = SyntheticDepthBook(market: .usdm, symbols: ["btcusdt"], rate: 1_000, speeds: [.realtime], levelsPerSide: 200)
+        var sim = SimulatorConfiguration(source: .syntheticDepth(book))
+        sim.seed = 11
+        sim.startWhenConnected = 2
+        let simulator = try ExchangeSimulator(configuration: sim)
+        let simPort = try await simulator.start()
+        let config = try makeConfig(
+            dataDir: dir.path, storage: #"flush_interval = "20ms""#, serve: #"listen = "127.0.0.1:0""#,
+            captures: CaptureAgainstSimulatorTests.captureBlock(
+                name: "c", url: "ws://127.0.0.1:\(simPort)/stream?streams=btcusdt@depth@0ms", connections: 1))
+        let engine = try CaptureEngine(config: config, logger: testLogger)
+        let books = try #require(engine.books)
+        try await engine.start()
+        let port = engine.servePort.load(ordering: .acquiring)
+        try #require(port > 0)
+        let bookClient = try Client.start(
+            "book_client.py",
+            ["ws://127.0.0.1:\(port)/ws/btcusdt@depth@0ms", "http://127.0.0.1:\(port)/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
+             "\(dir.path)/book.json"],
+            out: "\(dir.path)/book.json")
+        #expect(await bookClient.ready())
+        let partial = try Client.start(
+            "relay_client.py",
+            ["ws://127.0.0.1:\(port)/ws/btcusdt@depth5@100ms", "\(dir.path)/partial.txt", "--trigger", "ws://127.0.0.1:\(simPort)/ws/none"],
+            out: "\(dir.path)/partial.txt")
+        #expect(await partial.ready())
+        let applied = await eventually(timeout: .seconds(60)) { books.currentFigures.applied >= 3_000 }
+        #expect(applied)
+        await engine.stop()
+        try await simulator.stop()
+        bookClient.process.waitUntilExit()
+        partial.process.waitUntilExit()
+        #expect(bookClient.process.terminationStatus == 0)
+
+        // The client's book against the exchange's at the id it ended on.
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir.path)/book.json"))) as? [String: Any])
+        let last = try #require(json["lastUpdateId"] as? Int64)
+        let truth = try #require(simulator.trueBook(symbol: "btcusdt", atUpdateID: UInt64(last)))
+        func side(_ key: String) -> [String] { ((json[key] as? [[String]]) ?? []).map { "\($0[0])=\($0[1])" } }
+        #expect(side("bids") == truth.bids.map { "\($0.price)=\($0.quantity)" })
+        #expect(side("asks") == truth.asks.map { "\($0.price)=\($0.quantity)" })
+        #expect((json["applied"] as? Int ?? 0) > 1_000)
+        #expect(json["resyncs"] as? Int == 0, "the first snapshot bridged")
+
+        // Partial depth: five levels a side, each frame the exchange's top five at its `u`.
+        let frames = partial.lines().filter { $0.hasPrefix("{") }
+        #expect(frames.count >= 5, "a frame every 100 ms")
+        for frame in frames.prefix(20) {
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(frame.utf8)) as? [String: Any])
+            #expect(event["e"] as? String == "depthUpdate")
+            let u = try #require(event["u"] as? Int64)
+            let top = try #require(simulator.trueBook(symbol: "btcusdt", atUpdateID: UInt64(u), limit: 5))
+            let b = ((event["b"] as? [[String]]) ?? []).map { "\($0[0])=\($0[1])" }
+            let a = ((event["a"] as? [[String]]) ?? []).map { "\($0[0])=\($0[1])" }
+            #expect(b == top.bids.map { "\($0.price)=\($0.quantity)" })
+            #expect(a == top.asks.map { "\($0.price)=\($0.quantity)" })
+        }
+    }
+}
