@@ -3,7 +3,7 @@
 # Idempotent; safe to run before every build.
 set -euo pipefail
 
-packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client systemd util-linux)
+packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client python3-websockets systemd util-linux)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,6 +22,14 @@ if ! python3 -c "import prometheus_client" >/dev/null 2>&1; then
     echo "bootstrap: installing prometheus_client for $(command -v python3)"
     python3 -m pip install --quiet prometheus_client 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages prometheus_client
+fi
+
+# The relay tests' independent clients use Python websockets (Debian's python3-websockets for the
+# system python3; from PyPI for a python3 earlier on PATH).
+if ! python3 -c "import websockets" >/dev/null 2>&1; then
+    echo "bootstrap: installing websockets for $(command -v python3)"
+    python3 -m pip install --quiet websockets 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages websockets
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

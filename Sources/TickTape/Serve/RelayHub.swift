@@ -73,6 +73,8 @@ package final class RelayHub: @unchecked Sendable {
     private let logger: Logger
     private let books: BookService?
     private let commands = Mutex<[Command]>([])
+    /// Every client attached now, for the close at stop (event loops add and remove).
+    private let attached = Mutex<[ObjectIdentifier: RelayClient]>([:])
     private let sourcesToAdd = Mutex<[Source]>([])
     private let figures = Mutex(Figures())
     private let running = Atomic<Bool>(false)
@@ -108,12 +110,26 @@ package final class RelayHub: @unchecked Sendable {
 
     /// A client's subscriptions or form changed (event loop side).
     func update(_ client: RelayClient, names: [String], combined: Bool) {
+        attached.withLock { $0[ObjectIdentifier(client)] = client }
         commands.withLock { $0.append(.update(client, names: names, combined: combined)) }
     }
 
     /// A client is gone (event loop side).
     func detach(_ client: RelayClient) {
+        attached.withLock { $0[ObjectIdentifier(client)] = nil }
         commands.withLock { $0.append(.detach(client)) }
+    }
+
+    /// Closes every client with 1001 ("going away") after what is already queued for it, and
+    /// returns when their connections are closed (at most `timeout`): a stopping daemon says
+    /// goodbye the way Binance does before a restart, it does not just drop sockets.
+    package func closeAllClients(timeout: Duration = .seconds(5)) async {
+        let clients = attached.withLock { Array($0.values) }
+        for client in clients { client.close(code: 1001, reason: "ticktape is stopping") }
+        let deadline = ContinuousClock.now + timeout
+        for client in clients {
+            while client.channel.isActive, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        }
     }
 
     /// Counts a client closed for falling behind (event loop side).

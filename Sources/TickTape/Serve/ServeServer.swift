@@ -108,6 +108,7 @@ package final class ServeServer: Sendable {
     package func stop() async {
         let bound = channel.withLock { c in defer { c = nil }; return c }
         try? await bound?.close()
+        await hub.closeAllClients()
         try? await group.shutdownGracefully()
     }
 }
