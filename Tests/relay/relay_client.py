@@ -32,9 +32,15 @@ async def main():
     p.add_argument("--list", action="store_true")
     p.add_argument("--trigger", default="")
     p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--token", default="")
     a = p.parse_args()
     with open(a.out, "w") as out:
-        async with websockets.connect(a.url, max_size=None, ping_interval=None, compression=None) as ws:
+        headers = {"Authorization": f"Bearer {a.token}"} if a.token else {}
+        try:
+            connection = websockets.connect(a.url, max_size=None, ping_interval=None, compression=None, additional_headers=headers)
+        except TypeError:  # websockets < 14 (Debian 12's 10.4)
+            connection = websockets.connect(a.url, max_size=None, ping_interval=None, compression=None, extra_headers=headers)
+        async with connection as ws:
             if a.subscribe:
                 await ws.send(json.dumps({"method": "SUBSCRIBE", "params": a.subscribe.split(","), "id": 1}))
                 out.write("REPLY " + await ws.recv() + "\n")

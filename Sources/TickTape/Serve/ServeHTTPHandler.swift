@@ -30,7 +30,9 @@ final class ServeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = head
             refused = nil
             let size = head.uri.utf8.count + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
-            if size > maxRequestBytes {
+            if head.method != .GET && head.method != .HEAD {
+                refused = .error(405, "method \(head.method.rawValue) is not allowed; every path here answers GET")
+            } else if size > maxRequestBytes {
                 refused = .error(431, "request head of \(size) bytes is larger than max_request_bytes (\(maxRequestBytes))")
             } else if let token, !token.accepts(authorization: head.headers.first(name: "Authorization")) {
                 refused = ServeResponse(

@@ -71,6 +71,14 @@ import TickTapeSimulator
         return Array(expected[start...]) == received
     }
 
+    /// `received` is a contiguous run of `expected`: nothing skipped, nothing reordered.
+    static func isContiguousRun(_ received: [String], of expected: [String]) -> Bool {
+        guard let first = received.first, let start = expected.firstIndex(of: first),
+            start + received.count <= expected.count
+        else { return false }
+        return Array(expected[start..<(start + received.count)]) == received
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func clientsOnWsStreamAndSubscribeGetEveryMergedMessageByteForByte() async throws {
         let dir = try TemporaryDirectory()
@@ -133,25 +141,29 @@ import TickTapeSimulator
         print("relay clients: raw \(rawFrames.count)/\(rawExpected.count)")
         // Subscribed before the exchange's first message: the whole stream, from its first frame.
         #expect(rawFrames.count == rawExpected.count)
-        #expect(Self.isSuffixRun(rawFrames, of: rawExpected), "raw: \(rawFrames.count) of \(rawExpected.count)")
+        let rawRun = Self.isSuffixRun(rawFrames, of: rawExpected)
+        #expect(rawRun, "raw: \(rawFrames.count) of \(rawExpected.count)")
         // Combined envelope, two streams, interleaved in merged order.
         let combined = Array(clients[1].lines().dropLast())
         let combinedExpected = Self.expected(lines, streams: ["btcusdt@depth@0ms", "btcusdt@trade"], combined: true)
         #expect(combined.count == combinedExpected.count)
-        #expect(Self.isSuffixRun(combined, of: combinedExpected), "combined: \(combined.count) of \(combinedExpected.count)")
+        let combinedRun = Self.isSuffixRun(combined, of: combinedExpected)
+        #expect(combinedRun, "combined: \(combined.count) of \(combinedExpected.count)")
         // SUBSCRIBE on /ws: Binance's replies, then raw frames of both streams.
         let subscribed = clients[2].lines()
         #expect(subscribed.first == #"REPLY {"result":null,"id":1}"#)
         #expect(subscribed.dropFirst().first == #"REPLY {"result":["btcusdt@bookTicker","btcusdt@depth@0ms"],"id":2}"#)
         let subscribedFrames = Array(subscribed.dropFirst(2).dropLast())
         let subscribedExpected = Self.expected(lines, streams: ["btcusdt@bookTicker", "btcusdt@depth@0ms"], combined: false)
-        #expect(Self.isSuffixRun(subscribedFrames, of: subscribedExpected), "subscribe: \(subscribedFrames.count) of \(subscribedExpected.count)")
+        let subscribedRun = Self.isSuffixRun(subscribedFrames, of: subscribedExpected)
+        #expect(subscribedRun, "subscribe: \(subscribedFrames.count) of \(subscribedExpected.count)")
         // An uncaptured stream is acknowledged and silent; the captured one flows (combined form).
         let unknown = clients[3].lines()
         #expect(unknown.first == #"REPLY {"result":null,"id":1}"#)
         let unknownFrames = Array(unknown.dropFirst().dropLast())
         #expect(!unknownFrames.contains { $0.contains("ethusdt") })
-        #expect(Self.isSuffixRun(unknownFrames, of: Self.expected(lines, streams: ["btcusdt@trade"], combined: true)))
+        let unknownRun = Self.isSuffixRun(unknownFrames, of: Self.expected(lines, streams: ["btcusdt@trade"], combined: true))
+        #expect(unknownRun)
         #expect(engine.relay?.currentFigures.slowClosed == 0)
     }
 }
