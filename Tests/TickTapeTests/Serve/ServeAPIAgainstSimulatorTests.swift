@@ -194,6 +194,18 @@ import TickTapeSimulator
         #expect(written, "both captures have written bytes")
         #expect(Self.int((status["disk"] as? [String: Any])?["freeBytes"]) ?? 0 > 0)
 
+        // Every answer, errors included, is what docs/openapi.yaml says.
+        let (code, output) = try await OpenAPIConformance.check(
+            port: rig.port,
+            targets: [
+                "/api/v1/health", "/api/v1/status", "/api/v1/symbols", "/api/v1/latest?symbol=BTCUSDT", "/api/v1/latest?symbol=ETHUSDT",
+                "/api/v1/book?symbol=BTCUSDT&depth=5", "/api/v1/book?symbol=ETHUSDT", "/api/v1/bars?symbol=BTCUSDT&interval=1s",
+                "/api/v1/bars?symbol=BTCUSDT&interval=1s&from=2999-01-01T00:00:00Z", "/fapi/v1/depth?symbol=BTCUSDT&limit=5",
+                "/api/v1/latest", "/api/v1/latest?symbol=XRPUSDT", "/api/v1/book?symbol=BTCUSDT&depth=0",
+                "/api/v1/bars?symbol=BTCUSDT&interval=1h", "/api/v1/status?x=1", "/fapi/v1/depth?symbol=XRPUSDT",
+            ])
+        #expect(code == 0, "docs/openapi.yaml describes every answer:\n\(output)")
+
         // HEAD: the status line and headers, no body.
         let head = try LoopbackHTTP.get(port: rig.port, "/api/v1/health", method: "HEAD")
         #expect(head.status == 200 && head.body.isEmpty)
