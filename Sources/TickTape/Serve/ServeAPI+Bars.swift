@@ -39,7 +39,8 @@ extension ServeAPI {
         } else if candidates.count > 1 {
             throw ServeAPIError(
                 400,
-                "parameter 'capture' is required: \(candidates.map(\.capture).joined(separator: ", ")) all build \(intervalText) bars of '\(symbol)'")
+                "parameter 'capture' is required: \(candidates.map(\.capture).joined(separator: ", ")) all build "
+                    + "\(intervalText) bars of '\(symbol)'")
         }
         let source = candidates[0]
         // Bars are kept under the interval as the capture wrote it (`60s` and `1m` are one length).

@@ -15,7 +15,8 @@ extension ServeAPI {
         let market: BookMarket
         if let asked {
             guard markets.contains(asked) else {
-                throw ServeAPIError(404, "no local book of '\(symbol)' in market '\(asked.rawValue)'; it is kept in \(markets.map(\.rawValue).joined(separator: ", "))")
+                let kept = markets.map(\.rawValue).joined(separator: ", ")
+                throw ServeAPIError(404, "no local book of '\(symbol)' in market '\(asked.rawValue)'; it is kept in \(kept)")
             }
             market = asked
         } else {

@@ -14,7 +14,9 @@ enum ServeAPIParameters {
     }
 
     /// An integer parameter in `range`, or `fallback` when absent.
-    static func integer(_ request: ServeRequest, _ name: String, in range: ClosedRange<Int>, default fallback: Int) throws(ServeAPIError) -> Int {
+    static func integer(
+        _ request: ServeRequest, _ name: String, in range: ClosedRange<Int>, default fallback: Int
+    ) throws(ServeAPIError) -> Int {
         guard let text = request.query[name] else { return fallback }
         guard text.utf8.count <= 19, text.utf8.allSatisfy({ (48...57).contains($0) }), let n = Int(text), range.contains(n) else {
             throw ServeAPIError(
@@ -42,7 +44,8 @@ enum ServeAPIParameters {
         guard let ms = isoMilliseconds(text) else {
             throw ServeAPIError(
                 400,
-                "parameter '\(name)' must be epoch milliseconds (1723161270000) or UTC ISO 8601 (2024-08-08T23:54:30Z), got '\(printable(text))'")
+                "parameter '\(name)' must be epoch milliseconds (1723161270000) or UTC ISO 8601 (2024-08-08T23:54:30Z), "
+                    + "got '\(printable(text))'")
         }
         return ms
     }

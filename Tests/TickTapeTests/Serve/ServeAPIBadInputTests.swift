@@ -86,7 +86,8 @@ import TickTapeSimulator
         ]
         for r in raw {
             let reply = try LoopbackHTTP.send(port: rig.port, r.bytes)
-            #expect(reply.status == r.status, "\(String(decoding: r.bytes.prefix(40), as: UTF8.self)): \(reply.status) \(reply.text.prefix(200))")
+            let sent = String(decoding: r.bytes.prefix(40), as: UTF8.self)
+            #expect(reply.status == r.status, "\(sent): \(reply.status) \(reply.text.prefix(200))")
             if r.json {
                 #expect((reply.json?["error"] as? String)?.isEmpty == false, "\(reply.status): \(reply.headers) \(reply.text.prefix(200))")
             }

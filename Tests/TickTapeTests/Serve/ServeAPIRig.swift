@@ -35,7 +35,8 @@ struct ServeAPIRig {
         depthConfig.profiles = [ConnectionProfile(delay: .uniform(.zero, .milliseconds(1))), ConnectionProfile()]
         let depth = try ExchangeSimulator(configuration: depthConfig)
         let depthPort = try await depth.start()
-        let ticks = try ExchangeSimulator(configuration: SimulatorConfiguration(source: .recording(path: try fixturePath, pace: .scaled(20))))
+        let recording = SimulatorConfiguration(source: .recording(path: try fixturePath, pace: .scaled(20)))
+        let ticks = try ExchangeSimulator(configuration: recording)
         let ticksPort = try await ticks.start()
         let captures =
             CaptureAgainstSimulatorTests.captureBlock(
