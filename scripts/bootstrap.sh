@@ -3,7 +3,7 @@
 # Idempotent; safe to run before every build.
 set -euo pipefail
 
-packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client python3-websockets systemd util-linux)
+packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client python3-websockets python3-yaml python3-jsonschema systemd util-linux)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,6 +30,13 @@ if ! python3 -c "import websockets" >/dev/null 2>&1; then
     echo "bootstrap: installing websockets for $(command -v python3)"
     python3 -m pip install --quiet websockets 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages websockets
+fi
+
+# The serve API test validates answers against docs/openapi.yaml with jsonschema (+ PyYAML).
+if ! python3 -c "import yaml, jsonschema" >/dev/null 2>&1; then
+    echo "bootstrap: installing PyYAML and jsonschema for $(command -v python3)"
+    python3 -m pip install --quiet pyyaml jsonschema 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages pyyaml jsonschema
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

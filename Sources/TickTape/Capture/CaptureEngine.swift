@@ -89,6 +89,7 @@ package final class CaptureEngine: Sendable {
             self.restGroup = nil
             self.books = nil
         }
+        var api: ServeAPI?
         if config.serve.listen != nil {
             let relay = RelayHub(knownStreams: Self.servableStreams(config), books: books, logger: logger)
             self.relay = relay
@@ -97,10 +98,10 @@ package final class CaptureEngine: Sendable {
                 books.partialDepthFeed = feed
                 relay.add(capture: "books", feed: feed)
             }
+            api = ServeAPI(books: books, hub: relay)
             do {
                 self.serve = try ServeServer(
-                    settings: config.serve, router: ServeRouter(books: books, api: ServeAPI(books: books, hub: relay)), hub: relay,
-                    logger: logger)
+                    settings: config.serve, router: ServeRouter(books: books, api: api!), hub: relay, logger: logger)
             } catch {
                 try? restGroup?.syncShutdownGracefully()
                 try? group.syncShutdownGracefully()
@@ -112,6 +113,7 @@ package final class CaptureEngine: Sendable {
         }
         self.state = Mutex(State(config: config))
         if let books, let telemetry { telemetry.exportBooks { books.currentFigures } }
+        api?.attach(engine: self)
     }
 
     /// Every stream the relay can serve: what the captures carry, and the partial-depth streams

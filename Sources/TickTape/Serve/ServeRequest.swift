@@ -6,20 +6,29 @@ package struct ServeRequest: Sendable {
     package var path: String
     /// Query parameters, percent-decoded; a name given twice keeps the first value.
     package var query: [String: String]
+    /// Names given more than once (ticktape's own API refuses them rather than guess which
+    /// value was meant; Binance's paths keep the first).
+    package var repeatedNames: Set<String>
 
     package init(method: String, uri: String) {
         self.method = method
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = parts.first.map(String.init) ?? "/"
         var query: [String: String] = [:]
+        var repeated: Set<String> = []
         if parts.count == 2 {
             for item in parts[1].split(separator: "&") {
                 let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let name = Self.percentDecoded(pair[0])
-                if query[name] == nil { query[name] = pair.count == 2 ? Self.percentDecoded(pair[1]) : "" }
+                if query[name] == nil {
+                    query[name] = pair.count == 2 ? Self.percentDecoded(pair[1]) : ""
+                } else {
+                    repeated.insert(name)
+                }
             }
         }
         self.query = query
+        repeatedNames = repeated
     }
 
     /// `%XX` and `+` decoded; an invalid escape is kept as written (the parameter then fails
