@@ -94,7 +94,7 @@ final class RelayClientHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         // After the decision to close, nothing a client sends changes anything (a SUBSCRIBE then
         // would attach a closed client again).
-        guard let client, !client.state.value.closed else { return }
+        guard let live = client, !live.state.value.closed else { return }
         lastHeard = WallClock.monotonicNanos()
         switch frame.opcode {
         case .text, .continuation:

@@ -61,8 +61,8 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
     @Test func defaultFileDocumentsEveryKey() throws {
         let text = try readDefaultFile()
         for key in TickTapeConfig.keys + EngineConfig.keys + StorageConfig.keys + DaemonConfig.keys + TelemetryConfig.keys
-            + BooksConfig.keys + CaptureConfig.keys
-        where !["engine", "storage", "daemon", "telemetry", "capture"].contains(key) {
+            + BooksConfig.keys + ServeConfig.keys + CaptureConfig.keys
+        where !["engine", "storage", "daemon", "telemetry", "serve", "capture"].contains(key) {
             #expect(text.contains("\(key) = "), "etc/ticktape.toml does not document \(key)")
         }
     }
