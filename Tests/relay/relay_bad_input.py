@@ -63,6 +63,26 @@ results = {
 }
 
 
+def server_ping():
+    """A raw client that upgrades and waits for the relay's own ping frame (opcode 9)."""
+    s = socket.create_connection((host, port), timeout=10)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    s.sendall((f"GET /ws HTTP/1.1\r\nHost: x\r\n{auth}Upgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        data = data.partition(b"\r\n\r\n")[2]
+        while len(data) < 2:
+            data += s.recv(4096)
+        return {"opcode": data[0] & 0x0F}
+    except socket.timeout:
+        return {"opcode": None}
+    finally:
+        s.close()
+
+
 async def ws_case(send):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     kwargs = {"max_size": None, "ping_interval": None, "compression": None}
@@ -121,6 +141,7 @@ async def main():
             results[name] = await ws_case(case)
         except Exception as e:
             results[name] = {"error": f"{type(e).__name__}: {e}"}
+    results["server_ping"] = server_ping()
     results["after"] = get("/fapi/v1/depth?symbol=BTCUSDT&limit=5")
 
 

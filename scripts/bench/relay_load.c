@@ -5,11 +5,13 @@
  * boundaries from the headers, of each text frame only the "u": id read.
  *
  *   relay_load --port P [--host 127.0.0.1] [--path /ws/btcusdt@bookTicker] [--clients N]
- *              [--sample K] --out FILE
+ *              [--sample K] [--slow 1] --out FILE
  *
  * Every client checks that its ids strictly increase. Every K-th client (default 10) records
  * (client, id, CLOCK_REALTIME at the read) into FILE ("TTRELAY1", then u32 client, u32 pad,
  * u64 id, i64 ns little-endian), so the driver can join them with the capture's receive stamps.
+ * --slow 1 adds one more client that never reads (a 4 KiB receive buffer): the relay must cut it
+ * (1008) without the others' latency moving.
  * Prints "connected N" once every client is upgraded; on SIGTERM/SIGINT (or when every client
  * is closed) prints one JSON summary line and exits.
  */
@@ -169,7 +171,7 @@ static void consume(struct client *c, uint32_t index, int sampled, int64_t ns) {
 
 int main(int argc, char **argv) {
     const char *host = "127.0.0.1", *path = "/ws/btcusdt@bookTicker", *out = NULL;
-    int port = 0, count = 1, sample = 10;
+    int port = 0, count = 1, sample = 10, slow = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--host")) host = argv[i + 1];
         else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
@@ -177,6 +179,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--clients")) count = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--sample")) sample = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
+        else if (!strcmp(argv[i], "--slow")) slow = atoi(argv[i + 1]);
         else { fprintf(stderr, "relay_load: unknown option %s\n", argv[i]); return 2; }
     }
     if (!port || !out || count < 1 || count > MAX_CLIENTS || sample < 1) {
@@ -202,6 +205,23 @@ int main(int argc, char **argv) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)k};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, clients[k].fd, &ev) != 0) die("epoll_ctl");
         if (clients[k].len) consume(&clients[k], (uint32_t)k, k % sample == 0, realtime_ns());
+    }
+    if (slow) {
+        /* Never read: the relay sees its socket fill and must close it. */
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        int small = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        struct sockaddr_in addr = {0};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, host, &addr.sin_addr);
+        if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) die("connect slow");
+        char request[512];
+        int n = snprintf(request, sizeof request,
+                         "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                         path, host, port);
+        if (write(fd, request, (size_t)n) != n) die("write slow upgrade");
     }
     printf("connected %d\n", count);
     fflush(stdout);

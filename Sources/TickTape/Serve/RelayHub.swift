@@ -161,9 +161,11 @@ package final class RelayHub: @unchecked Sendable {
             work += deliver()
             if work > 0 {
                 idle = 0
-                let slow = figures.withLock { $0.slowClosed }
-                local.slowClosed = slow
-                figures.withLock { $0 = local }
+                // Slow closes are counted on the event loops, straight into `figures`.
+                figures.withLock { shared in
+                    local.slowClosed = shared.slowClosed
+                    shared = local
+                }
             } else {
                 idle += 1
                 usleep(idle < 2000 ? 20 : 500)

@@ -21,7 +21,7 @@ import TickTapeSimulator
         let simPort = try await simulator.start()
         let config = try makeConfig(
             dataDir: dir.path, storage: #"flush_interval = "20ms""#,
-            serve: "listen = \"127.0.0.1:0\"\ntoken_file = \"\(dir.path)/token\"",
+            serve: "listen = \"127.0.0.1:0\"\ntoken_file = \"\(dir.path)/token\"\nping_interval = \"1s\"",
             captures: CaptureAgainstSimulatorTests.captureBlock(
                 name: "c", url: "ws://127.0.0.1:\(simPort)/stream?streams=btcusdt@depth@0ms", connections: 1))
         let engine = try CaptureEngine(config: config, logger: testLogger)
@@ -67,6 +67,7 @@ import TickTapeSimulator
         #expect(reply("ws_bad_params").contains(#""code":2"#))
         #expect(reply("ws_unknown_method").contains(#""code":2"#))
         #expect(close("ws_ping_flood") == 1008)
+        #expect(results["server_ping"]?["opcode"] as? Int == 9, "the relay pings its clients")
         #expect(status("after") == 200, "the listener still answers")
         for (name, result) in results { #expect((result["status"] as? Int ?? 0) < 500, "\(name): no 5xx") }
         #expect(engine.captures[0].isDelivering)
