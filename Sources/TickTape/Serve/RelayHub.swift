@@ -77,6 +77,10 @@ package final class RelayHub: @unchecked Sendable {
     private let attached = Mutex<[ObjectIdentifier: RelayClient]>([:])
     private let sourcesToAdd = Mutex<[Source]>([])
     private let figures = Mutex(Figures())
+    /// Rounds handed to event loops and not yet written: while one is in flight the next round
+    /// keeps accumulating, so a busy loop gets fewer, larger writes (one per client per round)
+    /// instead of a queue of tiny ones.
+    private let roundsInFlight = Atomic<Int>(0)
     private let running = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     private var thread: PinnedThread?
@@ -139,7 +143,12 @@ package final class RelayHub: @unchecked Sendable {
 
     package func start() {
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        thread = PinnedThread.start(name: "tt-relay") { [self] in run() }
+        thread = PinnedThread.start(name: "tt-relay") { [self] in
+            // On a shared CPU the capture's threads go first: a crowd of clients must never
+            // cost the capture path its latency (measured in scripts/bench-relay).
+            ThreadPriority.lowerCurrentThread()
+            run()
+        }
     }
 
     package func stop() async {
@@ -166,6 +175,9 @@ package final class RelayHub: @unchecked Sendable {
                     local.slowClosed = shared.slowClosed
                     shared = local
                 }
+            } else if groups.isEmpty {
+                // Nobody to serve: the feed is drained (so it never overflows) at a lazy pace.
+                usleep(1000)
             } else {
                 idle += 1
                 usleep(idle < 2000 ? 20 : 500)
@@ -273,7 +285,7 @@ package final class RelayHub: @unchecked Sendable {
 
     /// Hands every group's frames of this round to its clients' event loops.
     private func deliver() -> Int {
-        guard !dirty.isEmpty else { return 0 }
+        guard !dirty.isEmpty, roundsInFlight.load(ordering: .acquiring) == 0 else { return 0 }
         var perLoop: [ObjectIdentifier: (any EventLoop, [(RelayClient, ByteBuffer)])] = [:]
         for group in dirty {
             let shared = group.buffer
@@ -287,9 +299,11 @@ package final class RelayHub: @unchecked Sendable {
         }
         let count = dirty.count
         dirty.removeAll(keepingCapacity: true)
+        roundsInFlight.add(perLoop.count, ordering: .releasing)
         for (loop, batch) in perLoop.values {
-            loop.execute {
+            loop.execute { [self] in
                 for (client, buffer) in batch { client.deliver(buffer) }
+                roundsInFlight.subtract(1, ordering: .releasing)
             }
         }
         return count

@@ -42,6 +42,8 @@ package final class ServeServer: Sendable {
         }
         // Threads of their own (named `NIO-ELT-…`), never a capture's pinned loop.
         group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
+        // Below the capture's threads, like the relay thread.
+        for loop in group.makeIterator() { loop.execute { ThreadPriority.lowerCurrentThread() } }
     }
 
     /// Binds and starts accepting; returns the bound port.

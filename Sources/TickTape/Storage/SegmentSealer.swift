@@ -103,8 +103,7 @@ package final class SegmentSealer: @unchecked Sendable {
 
     package func start() {
         thread = PinnedThread.start(name: "tt-seal") { [self] in
-            // Linux keeps nice values per thread; `who` 0 is the calling thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            ThreadPriority.lowerCurrentThread()
             run()
         }
     }
