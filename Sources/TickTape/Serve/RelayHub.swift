@@ -81,6 +81,9 @@ package final class RelayHub: @unchecked Sendable {
     /// keeps accumulating, so a busy loop gets fewer, larger writes (one per client per round)
     /// instead of a queue of tiny ones.
     private let roundsInFlight = Atomic<Int>(0)
+    /// Set by the relay thread when a pass found nothing to read and nothing left to hand over:
+    /// what the merger emitted so far has reached the event loops.
+    private let caughtUp = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     private var thread: PinnedThread?
@@ -128,9 +131,16 @@ package final class RelayHub: @unchecked Sendable {
     /// returns when their connections are closed (at most `timeout`): a stopping daemon says
     /// goodbye the way Binance does before a restart, it does not just drop sockets.
     package func closeAllClients(timeout: Duration = .seconds(5)) async {
+        // What the merger emitted before the stop reaches every client first.
+        let deadline = ContinuousClock.now + timeout
+        caughtUp.store(false, ordering: .releasing)
+        while running.load(ordering: .acquiring), !stopped.load(ordering: .acquiring), !caughtUp.load(ordering: .acquiring),
+            ContinuousClock.now < deadline
+        {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         let clients = attached.withLock { Array($0.values) }
         for client in clients { client.close(code: 1001, reason: "ticktape is stopping") }
-        let deadline = ContinuousClock.now + timeout
         for client in clients {
             while client.channel.isActive, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         }
@@ -168,6 +178,7 @@ package final class RelayHub: @unchecked Sendable {
                 work += n
             }
             work += deliver()
+            caughtUp.store(work == 0 && dirty.isEmpty && roundsInFlight.load(ordering: .acquiring) == 0, ordering: .releasing)
             if work > 0 {
                 idle = 0
                 // Slow closes are counted on the event loops, straight into `figures`.
