@@ -96,13 +96,20 @@ extension StatusPage {
           function chart(svg, lines, opts = {}) {
             const w = Math.max(svg.clientWidth || 300, 100), h = Math.max(svg.clientHeight || 140, 60);
             const left = 48, right = 6, top = 6, bottom = 16;
-            const now = Date.now(), t0 = now - KEEP_MS;
+            // The time axis spans the history kept: at least a minute, at most KEEP_MS.
+            const now = Date.now();
+            let first = now;
+            for (const l of lines) { const p = points(l.key); if (p.length) first = Math.min(first, p[0][0]); }
+            const span = Math.min(KEEP_MS, Math.max(60000, now - first)), t0 = now - span;
             let lo = Infinity, hi = -Infinity, count = 0;
             for (const l of lines) for (const [t, v] of points(l.key)) { if (t < t0) continue; lo = Math.min(lo, v); hi = Math.max(hi, v); count++; }
+            if (!count) { lo = 0; hi = 1; }
             if (opts.zero && lo > 0) lo = 0;
-            if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
             if (hi === lo) { const d = Math.abs(hi) * 0.001 || 1; hi += d; lo -= d; }
-            const x = (t) => left + (t - t0) / KEEP_MS * (w - left - right);
+            const x = (t) => left + (t - t0) / span * (w - left - right);
+            // Axis labels with just enough decimals to tell the three apart.
+            const step = (hi - lo) / 2, places = Math.min(8, Math.max(0, Math.ceil(-Math.log10(step)) + 1));
+            const label = opts.format || ((v) => Math.abs(v) >= 1e6 ? v.toPrecision(4) : v.toFixed(places));
             const y = (v) => top + (hi - v) / (hi - lo) * (h - top - bottom);
             svg.setAttribute("viewBox", "0 0 " + w + " " + h);
             svg.replaceChildren();
@@ -114,11 +121,12 @@ extension StatusPage {
             };
             for (const v of [lo, (lo + hi) / 2, hi]) {
               add("line", { class: "grid", x1: left, x2: w - right, y1: y(v), y2: y(v) });
-              add("text", { x: left - 4, y: y(v) + 3, "text-anchor": "end" }, (opts.format || fmt)(v));
+              add("text", { x: left - 4, y: y(v) + 3, "text-anchor": "end" }, label(v));
             }
-            for (let m = 0; m <= 15; m += 5) {
-              const t = t0 + m * 60000;
-              add("text", { x: x(t), y: h - 3, "text-anchor": m === 0 ? "start" : m === 15 ? "end" : "middle" }, m === 15 ? utcTime(now) : "-" + (15 - m) + "m");
+            for (let k = 0; k <= 3; k++) {
+              const ago = span * (3 - k) / 3;
+              const text = k === 3 ? utcTime(now) : ago >= 120000 ? "-" + Math.round(ago / 60000) + "m" : "-" + Math.round(ago / 1000) + "s";
+              add("text", { x: x(now - ago), y: h - 3, "text-anchor": k === 0 ? "start" : k === 3 ? "end" : "middle" }, text);
             }
             for (const l of lines) {
               const p = points(l.key).filter(([t]) => t >= t0);
@@ -128,6 +136,7 @@ extension StatusPage {
               add("title", {}, l.label);
               if (p.length === 1) add("circle", { cx: x(p[0][0]), cy: y(p[0][1]), r: 2, fill: l.color });
             }
+            if (!count) add("text", { x: (left + w) / 2, y: h / 2, "text-anchor": "middle" }, "no data in the last 15 minutes");
             svg.setAttribute("data-points", count);
             let legend = svg.nextElementSibling;
             if (!legend || !legend.classList.contains("legend")) { legend = el("div", { class: "legend" }); svg.after(legend); }

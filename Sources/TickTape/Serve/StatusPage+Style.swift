@@ -13,7 +13,7 @@ extension StatusPage {
             --c0:#56B4E9; --c1:#E69F00; --c2:#5fd3a0; --c3:#CC79A7; --c4:#9ad0f5; --c5:#F0E442; }
         }
         * { box-sizing: border-box; }
-        body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background:var(--bg); color:var(--fg); }
+        body { margin:0; overflow-wrap:anywhere; font:14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background:var(--bg); color:var(--fg); }
         code, .num, td, .kv b { font-variant-numeric: tabular-nums; }
         .top { display:flex; flex-wrap:wrap; gap:.5rem 1.5rem; align-items:baseline; padding:.75rem 1rem;
           border-bottom:1px solid var(--line); background:var(--card); position:sticky; top:0; z-index:1; }
@@ -52,7 +52,7 @@ extension StatusPage {
         .alarms li { color:var(--bad); background:var(--badbg); border-left:4px solid var(--bad); padding:.2rem .5rem; margin:.2rem 0; }
         .alarms li::before { content:"ALARM "; font-weight:700; }
         .kv { display:flex; flex-wrap:wrap; gap:.25rem 1.25rem; }
-        .kv span { white-space:nowrap; }
+        .kv span { overflow-wrap:anywhere; }
         .ladder { display:grid; grid-template-columns:1fr 1fr; gap:0 .5rem; font-size:.85rem; }
         .ladder .row { position:relative; display:flex; justify-content:space-between; padding:.1rem .35rem; }
         .ladder .bar { position:absolute; top:0; bottom:0; opacity:.18; z-index:0; }
@@ -64,6 +64,7 @@ extension StatusPage {
         .ladder .head { color:var(--muted); font-size:.8rem; display:flex; justify-content:space-between; padding:0 .35rem; }
         .token { margin:1rem; padding:.75rem 1rem; border:2px solid var(--bad); border-radius:8px; background:var(--card);
           display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; }
+        .token[hidden] { display:none; }
         .token input { flex:1 1 16rem; font:inherit; padding:.3rem; }
         footer { padding:0 1rem 1rem; font-size:.8rem; text-align:center; }
         @media (max-width: 640px) {
