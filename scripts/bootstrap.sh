@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing ticktape needs on Debian 12, skipping what is present.
+# chromium: the status page's browser test (Tests/page/pagedriver.py, headless, over DevTools).
 # Idempotent; safe to run before every build.
 set -euo pipefail
 
-packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client python3-websockets python3-yaml python3-jsonschema systemd util-linux)
+packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client python3-websockets python3-yaml python3-jsonschema systemd util-linux chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,7 +7,8 @@ import Glibc
 /// Per capture: message totals and rate, merge figures (holes, late copies), the merged
 /// stream's latency, every connection (state, rates, latency and lag from the last telemetry
 /// window and since start, win share, ring depth, ping), the alarms standing and storage
-/// (bytes, segments, sealing, the durability alarms). Then the data directory's disk, the
+/// (bytes, segments, the open segment, sealing, the gap ledger's last entries, the durability
+/// alarms). Then the data directory's disk, the
 /// books' figures, the relay's and the listener's, and the sinks.
 ///
 /// It reads only what is published for other threads (atomics, telemetry snapshots, the
@@ -169,6 +170,8 @@ extension ServeAPI {
             ("segmentsClosed", ServeAPIJSON.int(writer.segmentsClosed.load(ordering: .relaxed))),
             ("segmentsSealed", ServeAPIJSON.int(writer.sealer?.sealedCount.load(ordering: .relaxed) ?? 0)),
             ("sealBacklog", ServeAPIJSON.int(writer.sealer?.backlog ?? 0)),
+            ("openSegment", writer.glance.openSegmentName.map(JSONValue.string) ?? .null),
+            ("recentGaps", .array(writer.glance.recentGaps.map(\.json))),
             ("alarms", ServeAPIJSON.strings(writer.health.statusAlarms)),
             (
                 "failures",

@@ -5,8 +5,8 @@ import NIOHTTP1
 /// checks size and token, hands the request to the ``ServeRouter`` and writes its answer.
 ///
 /// Bad requests are answered, never crash anything: a head larger than `max_request_bytes` 431,
-/// a body 413, a missing or wrong token 401, a request NIO cannot parse 400; each then closes
-/// the connection. A connection with no request for `idle_timeout` is closed.
+/// a body 413, a missing or wrong token 401 (on every path but the status page's `/`), a
+/// request NIO cannot parse 400; each then closes the connection. A connection with no request for `idle_timeout` is closed.
 final class ServeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -34,7 +34,10 @@ final class ServeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 refused = .error(405, "method \(head.method.rawValue) is not allowed; every path here answers GET")
             } else if size > maxRequestBytes {
                 refused = .error(431, "request head of \(size) bytes is larger than max_request_bytes (\(maxRequestBytes))")
-            } else if let token, !token.accepts(authorization: head.headers.first(name: "Authorization")) {
+            } else if let token, !StatusPage.isPage(uri: head.uri),
+                !token.accepts(authorization: head.headers.first(name: "Authorization"))
+            {
+                // The page is the one public path: it holds no data and sends the token itself.
                 refused = ServeResponse(
                     status: 401, body: Array(#"{"error":"missing or wrong bearer token (Authorization: Bearer <token>)"}"#.utf8),
                     headers: [("WWW-Authenticate", "Bearer")])

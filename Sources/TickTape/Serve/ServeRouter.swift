@@ -1,5 +1,5 @@
-/// Which plain-HTTP request goes where: Binance's depth REST paths to ``DepthEndpoint``,
-/// `/api/v1/…` to ``ServeAPI``, everything else 404.
+/// Which plain-HTTP request goes where: `/` to the ``StatusPage``, Binance's depth REST paths
+/// to ``DepthEndpoint``, `/api/v1/…` to ``ServeAPI``, everything else 404.
 ///
 /// One switch on the path rather than a routing library: the listener serves a handful of
 /// fixed paths, and the relay's hot path shares its NIO pipeline (see ARCHITECTURE.md,
@@ -20,6 +20,8 @@ package struct ServeRouter: Sendable {
             return
         }
         switch request.path {
+        case "/":
+            respond(StatusPage.answer(request))
         case "/fapi/v1/depth":
             depth.answer(request, market: .usdm, respond: respond)
         case "/api/v3/depth":

@@ -82,6 +82,8 @@ package final class SegmentWriter: @unchecked Sendable {
     package let linesWritten = Atomic<Int>(0)
     package let bytesWritten = Atomic<Int>(0)
     package let segmentsClosed = Atomic<Int>(0)
+    /// The open segment's name and the last gaps, for the status API.
+    package let glance = SegmentWriterGlance()
 
     /// - Parameter writeTimeLog: the benchmark's write-time log; `nil` (default) arms it as
     ///   `TICKTAPE_BENCH_WRITE_LOG` says, `.some(nil)` keeps it off, `.some(log)` uses `log`.
@@ -202,6 +204,7 @@ package final class SegmentWriter: @unchecked Sendable {
     /// Records a gap in the ledger (written by the writer thread with the next flush).
     package func record(gap: GapRecord) {
         pendingGaps.withLock { $0.append(gap) }
+        glance.recorded(gap)
         wake.signal()
     }
 
@@ -295,6 +298,7 @@ package final class SegmentWriter: @unchecked Sendable {
                 current!.gaps = gapsForNextSegment
                 gapsForNextSegment = []
                 if config.fsync != .never { health.syncDirectory(directory) }
+                glance.opened(path: current!.openPath)
                 logger.info("opened segment", metadata: ["path": "\(current!.openPath)"])
             }
         } catch {
@@ -373,6 +377,7 @@ package final class SegmentWriter: @unchecked Sendable {
     private func closeCurrent() {
         guard var file = current else { return }
         current = nil
+        glance.closed()
         let doSync = storage.withLock { $0.fsync } != .never
         file.clock.append(ClockSyncState.sample())
         let closedAt = WallClock.realtimeNanos()

@@ -26,7 +26,9 @@ struct ServeAPIRig {
         get throws { try #require(Bundle.module.url(forResource: fixtureName, withExtension: "gz")).path }
     }
 
-    static func start() async throws -> ServeAPIRig {
+    /// - Parameter serve: the `[serve]` table (a free loopback port; the status page's test adds
+    ///   a `token_file`).
+    static func start(serve: String = #"listen = "127.0.0.1:0""#) async throws -> ServeAPIRig {
         let dir = try TemporaryDirectory("ticktape-serve-api")
         let book = SyntheticDepthBook(
             market: .usdm, symbols: ["btcusdt", "ethusdt"], rate: 400, speeds: [.realtime], levelsPerSide: 100)
@@ -46,7 +48,7 @@ struct ServeAPIRig {
                 name: "ticks", url: "ws://127.0.0.1:\(ticksPort)/stream?streams=btcusdt@bookTicker/btcusdt@trade", connections: 1,
                 extra: "bars = [\"1s\"]\nstale_after = \"60s\"\nstream_stale_after = \"never\"")
         let config = try makeConfig(
-            dataDir: dir.path, storage: #"flush_interval = "20ms""#, serve: #"listen = "127.0.0.1:0""#, captures: captures)
+            dataDir: dir.path, storage: #"flush_interval = "20ms""#, serve: serve, captures: captures)
         let engine = try CaptureEngine(config: config, logger: testLogger)
         engine.telemetry?.start()
         try await engine.start()
