@@ -129,13 +129,16 @@ final class ReplayClientHandler: ChannelInboundHandler {
                 reply = ControlMessage.error(code: 2, message: "Invalid request: invalid stream \(bad)", id: id)
             } else {
                 for name in new where !names.contains(name) { names.append(name) }
-                reply = ControlMessage.nullResult(id: id)
+                // The reply goes before the first frame of the new stream, as on Binance.
+                send(ControlMessage.nullResult(id: id))
                 streamsChanged()
+                return
             }
         case .unsubscribe(let old, let id):
             names.removeAll { old.contains($0) }
-            reply = ControlMessage.nullResult(id: id)
+            send(ControlMessage.nullResult(id: id))
             streamsChanged()
+            return
         case .listSubscriptions(let id):
             reply = ControlMessage.listResult(names, id: id)
         case .setCombined(let value, let id):

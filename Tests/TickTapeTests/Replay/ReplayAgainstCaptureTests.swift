@@ -26,7 +26,12 @@ import Testing
         print("replay max combined: \(frames.count) frames of \(expected.count), \(rig.segmentCount) segments, "
             + "\(notices.count) gap notices, ledger \(ledger.count)")
         #expect(frames.count == expected.count)
-        #expect(frames == expected.map(\.1), "byte for byte, in file order")
+        let arrivals = combined.dropLast().map(\.0)
+        let seconds = Double(arrivals.last! - arrivals.first!) / 1e9
+        print(String(format: "replay max to one Python client: %d messages in %.3f s = %.0f msg/s (the client's limit)",
+            arrivals.count, seconds, Double(arrivals.count) / seconds))
+        let identical = frames == expected.map(\.1)
+        #expect(identical, "byte for byte, in file order")
         #expect(notices.count == ledger.count)
         // Each notice comes before the first line received after the gap.
         for notice in notices {
@@ -40,14 +45,18 @@ import Testing
         // Bare frames of one stream on /ws/<stream>; no notices without gaps=true.
         let raw = try rig.replay("/ws/btcusdt@trade?speed=max", label: "raw")
         let rawFrames = raw.dropLast().map(\.1)
-        #expect(rawFrames == rig.stored(["btcusdt@trade"]).map { ReplayRig.bare($0.1) })
+        let rawIdentical = rawFrames == rig.stored(["btcusdt@trade"]).map { ReplayRig.bare($0.1) }
+        #expect(rawIdentical, "raw: \(rawFrames.count) frames")
         #expect(!rawFrames.contains { $0.hasPrefix(#"{"replay":"#) })
 
         // SUBSCRIBE before the start on /public/ws: Binance's reply, then the stream.
         let subscribed = try rig.replay(
             "/public/ws?speed=max", sends: [#"0:{"method":"SUBSCRIBE","params":["btcusdt@depth@0ms"],"id":1}"#], label: "subscribe")
-        #expect(subscribed.first?.1 == #"{"result":null,"id":1}"#)
-        #expect(subscribed.dropFirst().dropLast().map(\.1) == rig.stored(["btcusdt@depth@0ms"]).map { ReplayRig.bare($0.1) })
+        let replied = subscribed.first?.1 == #"{"result":null,"id":1}"#
+        #expect(replied, "SUBSCRIBE's reply comes first")
+        let subscribedIdentical =
+            subscribed.dropFirst().dropLast().map(\.1) == rig.stored(["btcusdt@depth@0ms"]).map { ReplayRig.bare($0.1) }
+        #expect(subscribedIdentical, "subscribe: \(subscribed.count) messages")
 
         // from/to: the contiguous run from the first line received at or after `from` to the
         // last before the first one received after `to`.
@@ -58,7 +67,8 @@ import Testing
             label: "ranged")
         let start = try #require(expected.firstIndex { $0.0 >= from })
         let end = expected[start...].firstIndex { $0.0 > to } ?? expected.endIndex
-        #expect(ranged.dropLast().map(\.1) == expected[start..<end].map(\.1))
+        let rangedIdentical = ranged.dropLast().map(\.1) == expected[start..<end].map(\.1)
+        #expect(rangedIdentical, "from/to: \(ranged.count - 1) of \(end - start)")
     }
 
     @Test(.timeLimit(.minutes(4)))
@@ -70,7 +80,8 @@ import Testing
         for speed in [1.0, 10.0] {
             let got = try rig.replay("\(path)&speed=\(Int(speed))", label: "pace\(Int(speed))")
             let frames = got.dropLast()
-            try #require(frames.map(\.1) == expected.map(\.1), "paced replay is byte-identical too")
+            let identical = frames.map(\.1) == expected.map(\.1)
+            try #require(identical, "paced replay is byte-identical too (\(frames.count) of \(expected.count))")
             let a0 = frames[frames.startIndex].0
             let s0 = expected[0].0
             var errors: [Double] = []
@@ -78,11 +89,15 @@ import Testing
                 let due = Double(expected[k].0 - s0) / speed
                 errors.append(Double(frame.0 - a0) - due)
             }
-            let sorted = errors.map(abs).sorted()
+            // The first frame's own delivery delay (the client's first read) shifts every
+            // error by one constant; the release error is each message's distance from that
+            // constant (the median), so the figure is the pacing's, not the first read's.
+            let bias = errors.sorted()[errors.count / 2]
+            let sorted = errors.map { abs($0 - bias) }.sorted()
             func q(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] / 1e6 }
             let span = Double(expected.last!.0 - s0) / 1e9 / speed
-            print(String(format: "replay pacing %.0fx over %.2f s, %d messages: |error| p50 %.3f ms, p99 %.3f ms, max %.3f ms",
-                speed, span, sorted.count, q(0.5), q(0.99), sorted.last! / 1e6))
+            print(String(format: "replay pacing %.0fx over %.2f s, %d messages: |error| p50 %.3f ms, p99 %.3f ms, max %.3f ms (first-frame offset %.3f ms)",
+                speed, span, sorted.count, q(0.5), q(0.99), sorted.last! / 1e6, bias / 1e6))
             // A bound for a loaded shared machine, not the goal (p99 < 1 ms at 1x is stated, not asserted).
             #expect(q(0.99) < 100)
         }
@@ -97,8 +112,10 @@ import Testing
         let reply = try #require(messages.firstIndex(of: #"{"result":null,"id":7}"#))
         let after = messages[(reply + 1)...].filter { !$0.hasPrefix(#"{"result""#) }
         let landing = try #require(expected.firstIndex { $0.0 >= target })
-        #expect(after.first == expected[landing].1, "seek lands on the first line at or after the time")
-        #expect(Array(after) == expected[landing...].map(\.1))
+        let landed = after.first == expected[landing].1
+        #expect(landed, "seek lands on the first line at or after the time")
+        let rest = Array(after) == expected[landing...].map(\.1)
+        #expect(rest, "after the seek: \(after.count) of \(expected.count - landing)")
         #expect(messages.contains(#"{"result":null,"id":8}"#))
     }
 
@@ -125,7 +142,8 @@ import Testing
         let out = "\(rig.dir.path)/history.txt"
         let pages = try rig.run("history_client.py", ["pages", "\(base)/history?stream=btcusdt@trade&limit=100", out])
         let history = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(history == trades.map { "\($0.0) \($0.1)" })
+        let historyIdentical = history == trades.map { "\($0.0) \($0.1)" }
+        #expect(historyIdentical, "history: \(history.count) of \(trades.count)")
         #expect(Int(pages.trimmingCharacters(in: .whitespacesAndNewlines)) == (trades.count + 99) / 100)
         // A stretch by ISO time.
         let from = trades[trades.count / 2].0
@@ -133,7 +151,8 @@ import Testing
         let page = "\(rig.dir.path)/iso.txt"
         try rig.run("history_client.py", ["pages", "\(base)/history?stream=btcusdt@trade&from=\(iso)&limit=100000", page])
         let fromISO = try String(contentsOfFile: page, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(fromISO == trades.drop { $0.0 < from }.map { "\($0.0) \($0.1)" })
+        let isoIdentical = fromISO == trades.drop { $0.0 < from }.map { "\($0.0) \($0.1)" }
+        #expect(isoIdentical, "from ISO: \(fromISO.count)")
 
         // Refusals name the reason.
         let bad = [
