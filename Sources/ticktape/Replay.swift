@@ -41,6 +41,7 @@ struct Replay: AsyncParsableCommand {
         let server = ReplayServer(dataDirectory: data, listen: ListenAddress.parse(listen)!, threads: threads, logger: logger)
         let port = try await server.start()
         print("replay: listening on \(ListenAddress(host: ListenAddress.parse(listen)!.host, port: port)), data \(data)")
+        flushStdout()
         await waitForTermination()
         await server.stop()
     }

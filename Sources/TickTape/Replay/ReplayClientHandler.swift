@@ -23,6 +23,7 @@ final class ReplayClientHandler: ChannelInboundHandler {
     private let request: ReplayRequest
     private let dataDirectory: String
     private let logger: Logger
+    private let pacing: ReplayPacingFigures?
     private var state: ReplaySessionState
     private var names: [String] = []
     private var combined: Bool
@@ -43,8 +44,9 @@ final class ReplayClientHandler: ChannelInboundHandler {
     private var sent = 0
     private var lastStamp: Int64?
 
-    init(request: ReplayRequest, dataDirectory: String, logger: Logger) {
+    init(request: ReplayRequest, dataDirectory: String, pacing: ReplayPacingFigures? = nil, logger: Logger) {
         self.request = request
+        self.pacing = pacing
         self.dataDirectory = dataDirectory
         self.logger = logger
         self.combined = request.path.combined
@@ -286,6 +288,7 @@ final class ReplayClientHandler: ChannelInboundHandler {
                     arm(at: due)
                     return
                 }
+                pacing?.record(lateness: Self.now() - due)
             }
             if !gaps.isEmpty { announceGaps(upTo: line.stamp, into: &out, wanted: wanted) }
             cursor.withFrame { frame in append(line, frame: frame, into: &out) }

@@ -17,6 +17,8 @@ package final class ReplayServer: Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let channel = Mutex<(any Channel)?>(nil)
+    /// Paced lines' lateness against their deadlines, on the server (tests, benchmarks).
+    package let pacing = ReplayPacingFigures()
 
     package init(dataDirectory: String, listen: ListenAddress, threads: Int = 1, logger: Logger) {
         self.dataDirectory = dataDirectory
@@ -29,6 +31,7 @@ package final class ReplayServer: Sendable {
     package func start() async throws -> Int {
         let dataDirectory = self.dataDirectory
         let logger = self.logger
+        let pacing = self.pacing
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
@@ -37,7 +40,7 @@ package final class ReplayServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let configuration = NIOTypedHTTPServerUpgradeConfiguration<Void>(
-                        upgraders: [ReplayUpgrader(dataDirectory: dataDirectory, logger: logger)],
+                        upgraders: [ReplayUpgrader(dataDirectory: dataDirectory, pacing: pacing, logger: logger)],
                         notUpgradingCompletionHandler: { channel in
                             channel.eventLoop.makeCompletedFuture {
                                 try channel.pipeline.syncOperations.addHandler(ReplayHTTPHandler(dataDirectory: dataDirectory))

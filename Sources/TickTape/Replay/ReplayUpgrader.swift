@@ -13,10 +13,12 @@ struct ReplayUpgrader: NIOTypedHTTPServerProtocolUpgrader {
 
     private let handshake: NIOTypedWebSocketServerUpgrader<Void>
     private let dataDirectory: String
+    private let pacing: ReplayPacingFigures
     private let logger: Logger
 
-    init(dataDirectory: String, logger: Logger) {
+    init(dataDirectory: String, pacing: ReplayPacingFigures, logger: Logger) {
         self.dataDirectory = dataDirectory
+        self.pacing = pacing
         self.logger = logger
         self.handshake = NIOTypedWebSocketServerUpgrader<Void>(
             maxFrameSize: 64 << 10,
@@ -46,7 +48,7 @@ struct ReplayUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             }
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 64 << 10)))
             try channel.pipeline.syncOperations.addHandler(
-                ReplayClientHandler(request: request, dataDirectory: dataDirectory, logger: logger))
+                ReplayClientHandler(request: request, dataDirectory: dataDirectory, pacing: pacing, logger: logger))
         }
     }
 }
