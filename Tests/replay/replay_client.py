@@ -5,7 +5,7 @@ Connects to URL and writes every text message it receives as one line of OUT,
 `<CLOCK_MONOTONIC ns at receipt> <message>`, and a last line `CLOSED <code> <reason>` when the
 server closes. `--send N:JSON` (repeatable) sends JSON once N messages have been received
 (N = 0: right after connecting), e.g. a SUBSCRIBE before the replay starts or a REPLAY.SEEK
-in the middle of it. `--close-after N` closes from the client side after N messages.
+in the middle of it; `--at MS:JSON` (repeatable) sends JSON MS milliseconds after connecting. `--close-after N` closes from the client side after N messages.
 
 Exit status 0 when the connection closed, 2 on --timeout.
 """
@@ -37,6 +37,14 @@ async def main(a):
         connection = websockets.connect(a.url, max_size=None, ping_interval=None, compression=None)
     received = 0
     async with connection as ws:
+        async def timed(ms, text):
+            await asyncio.sleep(ms / 1000)
+            await ws.send(text)
+
+        timers = []
+        for spec in a.at:
+            ms, _, text = spec.partition(":")
+            timers.append(asyncio.ensure_future(timed(float(ms), text)))
         while sends and sends[0][0] == 0:
             await ws.send(sends.pop(0)[1])
         try:
@@ -52,6 +60,8 @@ async def main(a):
         except websockets.exceptions.ConnectionClosed as e:
             code, reason = close_code(e)
             lines.append(f"CLOSED {code} {reason}")
+        for t in timers:
+            t.cancel()
     with open(a.out, "w") as out:
         out.write("\n".join(lines) + "\n")
 
@@ -60,6 +70,7 @@ p = argparse.ArgumentParser()
 p.add_argument("url")
 p.add_argument("out")
 p.add_argument("--send", action="append", default=[])
+p.add_argument("--at", action="append", default=[])
 p.add_argument("--close-after", type=int, default=0)
 p.add_argument("--timeout", type=float, default=120)
 args = p.parse_args()

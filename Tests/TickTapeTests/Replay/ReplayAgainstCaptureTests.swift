@@ -122,6 +122,26 @@ import Testing
         let rest = Array(after) == expected[landing...].map(\.1)
         #expect(rest, "after the seek: \(after.count) of \(expected.count - landing)")
         #expect(messages.contains(#"{"result":null,"id":8}"#))
+
+        // Pause and resume: nothing is sent while paused, nothing is lost, and the pace after
+        // the resume continues from the recorded instant the pause stopped at.
+        let pause = #"{"method":"REPLAY.PAUSE","id":1}"#
+        let resume = #"{"method":"REPLAY.RESUME","id":2}"#
+        let paused = try rig.replay("\(path)&speed=1", at: ["600:\(pause)", "1600:\(resume)"], label: "pause")
+        let pausedMessages = paused.dropLast()
+        let pauseReply = try #require(pausedMessages.firstIndex { $0.1 == #"{"result":null,"id":1}"# })
+        let resumeReply = try #require(pausedMessages.firstIndex { $0.1 == #"{"result":null,"id":2}"# })
+        let between = pausedMessages[(pauseReply + 1)..<resumeReply].filter { !$0.1.hasPrefix(#"{"result""#) }
+        #expect(between.count <= 2, "at most what was already on the wire arrives while paused (\(between.count))")
+        let pausedFrames = pausedMessages.filter { !$0.1.hasPrefix(#"{"result""#) }
+        let pausedIdentical = pausedFrames.map(\.1) == expected.map(\.1)
+        #expect(pausedIdentical, "pause/resume loses nothing: \(pausedFrames.count) of \(expected.count)")
+        let held = Double(pausedMessages[resumeReply].0 - pausedMessages[pauseReply].0) / 1e6
+        let total = Double(pausedFrames.last!.0 - pausedFrames.first!.0) / 1e9
+        let recorded = Double(expected.last!.0 - expected[0].0) / 1e9
+        print(String(format: "replay pause: held %.0f ms; replay took %.2f s for %.2f s recorded", held, total, recorded))
+        #expect(total >= recorded + 0.5, "the pause added to the run's length")
+        #expect(abs(total - recorded - held / 1e3) < 0.25, "and only the pause: the resume continued where it stopped")
     }
 
     @Test(.timeLimit(.minutes(4)))

@@ -104,9 +104,12 @@ struct ReplayRig {
     }
 
     /// One replay client's messages: (monotonic ns at receipt, text); the last is `CLOSED …`.
-    func replay(_ target: String, sends: [String] = [], label: String) throws -> [(Int64, String)] {
+    func replay(_ target: String, sends: [String] = [], at timed: [String] = [], label: String) throws -> [(Int64, String)] {
         let out = "\(dir.path)/\(label).txt"
-        try run("replay_client.py", ["ws://127.0.0.1:\(port)\(target)", out, "--timeout", "100"] + sends.flatMap { ["--send", $0] })
+        try run(
+            "replay_client.py",
+            ["ws://127.0.0.1:\(port)\(target)", out, "--timeout", "100"] + sends.flatMap { ["--send", $0] }
+                + timed.flatMap { ["--at", $0] })
         let text = try String(contentsOfFile: out, encoding: .utf8)
         return text.split(separator: "\n").map { line in
             guard let space = line.firstIndex(of: " "), let ns = Int64(line[..<space]) else { return (0, String(line)) }
