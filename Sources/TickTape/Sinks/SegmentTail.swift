@@ -126,9 +126,10 @@ final class SegmentTail {
         var stamp: Int64 = 0
         var i = start
         var valid = false
-        while i < end, i - start < 19 {
+        // At most 19 digits (Int64), then the space.
+        while i < end, i - start <= 19 {
             let b = bytes[i]
-            if b >= 0x30 && b <= 0x39 {
+            if b >= 0x30 && b <= 0x39 && i - start < 19 {
                 stamp = stamp * 10 + Int64(b - 0x30)
                 i += 1
             } else {
