@@ -8,5 +8,7 @@ struct TickTapeCommand: AsyncParsableCommand {
         commandName: "ticktape",
         abstract: "Operator tools for the ticktape capture daemon.",
         version: TickTapeVersion.current,
-        subcommands: [CheckConfig.self, Simulate.self, Verify.self, Stats.self, Report.self, Book.self, Bars.self])
+        subcommands: [
+            CheckConfig.self, Simulate.self, Verify.self, Stats.self, Report.self, Book.self, Bars.self, Database.self,
+        ])
 }

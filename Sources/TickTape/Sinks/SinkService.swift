@@ -77,3 +77,28 @@ package final class SinkService: Service, Sendable {
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }
+
+extension SinkService {
+    /// `ticktape db migrate`: creates or completes the schema of every PostgreSQL sink of
+    /// `config` (or only `only`), as each sink also does at start. Returns one line per sink;
+    /// throws the first failure. Blocks the calling thread: for the CLI's main thread, never for
+    /// async code.
+    package static func migrateSchemas(config: TickTapeConfig, only: String?, logger: Logger) throws -> [String] {
+        let sinks = config.sinks.filter { only == nil || $0.name == only }
+        if let only, sinks.isEmpty { throw SinkError.configuration("no [[sink]] named \(only)") }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        var lines: [String] = []
+        for sink in sinks {
+            switch sink.target {
+            case .postgres(let pg):
+                let target = PostgresSinkTarget(config: pg, sinkName: sink.name, eventLoop: group.next(), logger: logger)
+                try target.connect()
+                target.disconnect()
+                lines.append(
+                    "\(sink.name): \(pg.url) schema version \(PostgresSchema.version), \(target.schemaLayout.rawValue), tables \(pg.tables.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", "))")
+            }
+        }
+        return lines
+    }
+}
