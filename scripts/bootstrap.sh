@@ -4,7 +4,9 @@
 # Idempotent; safe to run before every build.
 set -euo pipefail
 
-packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client python3-websockets python3-yaml python3-jsonschema systemd util-linux chromium)
+# postgresql-15 + postgresql-client-15: the PostgreSQL sink tests start their own server (initdb).
+packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client
+    python3-websockets python3-yaml python3-jsonschema systemd util-linux chromium postgresql-15 postgresql-client-15)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,8 @@ package final class Daemon: Sendable {
     private let logger: Logger
     private let faults: FaultSwitches?
     private let state: Mutex<State>
+    /// The `[[sink]]`s (none configured: an empty service that does nothing).
+    private let sinks: SinkService
 
     private struct State {
         var config: TickTapeConfig
@@ -42,7 +44,12 @@ package final class Daemon: Sendable {
         self.logger = logger
         self.notifier = SystemdNotifier()
         self.faults = faults
-        self.engine = try CaptureEngine(config: config, logger: logger, faults: faults)
+        // The sinks read their cursors and set their retention holds before the engine exists,
+        // so no retention pass can delete what a sink has not loaded.
+        let holds = config.sinks.isEmpty ? nil : RetentionHolds()
+        self.sinks = try SinkService(config: config, holds: holds, logger: logger)
+        self.engine = try CaptureEngine(config: config, logger: logger, faults: faults, retentionHolds: holds)
+        if let telemetry = engine.telemetry, !sinks.runners.isEmpty { telemetry.exportSinks(sinks.statistics) }
         self.state = Mutex(State(config: config))
     }
 
@@ -85,6 +92,9 @@ package final class Daemon: Sendable {
             engineAfter.append(telemetry.started)
         }
         services.append(.init(service: StartsAfter(engineAfter, engine), serviceName: "capture-engine"))
+        // Sinks read the files the engine writes and never hold it up: after it in the list,
+        // so they stop first and the engine's drain waits for nothing of theirs.
+        if !sinks.runners.isEmpty { services.append(.init(service: sinks, serviceName: "sinks")) }
         services.append(
             .init(
                 service: DaemonSupervision(daemon: self, signals: signals, started: started),
@@ -177,6 +187,7 @@ package final class Daemon: Sendable {
         if let problem { parts.append("RELOAD FAILED, running previous config: \(problem)") }
         parts.append("\(Int(rate.rounded())) msg/s")
         parts.append(engine.statusSummary())
+        if let sinkStatus = sinks.statusSummary() { parts.append(sinkStatus) }
         if let latency = Self.latencySummary(engine.telemetry?.snapshots ?? [:]) { parts.append(latency) }
         return parts.joined(separator: " | ")
     }

@@ -8,5 +8,8 @@ struct TickTapeCommand: AsyncParsableCommand {
         commandName: "ticktape",
         abstract: "Operator tools for the ticktape capture daemon.",
         version: TickTapeVersion.current,
-        subcommands: [CheckConfig.self, Simulate.self, Verify.self, Stats.self, Report.self, Book.self, Bars.self, Replay.self])
+        subcommands: [
+            CheckConfig.self, Simulate.self, Verify.self, Stats.self, Report.self, Book.self, Bars.self, Replay.self,
+            Database.self,
+        ])
 }

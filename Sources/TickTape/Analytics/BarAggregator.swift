@@ -63,6 +63,15 @@ package struct BarAggregator {
         }
     }
 
+    /// The bars still open, for a consumer that must persist them (a sink's cursor).
+    package var openBars: [Bar] { open.compactMap { $0 } }
+
+    /// Puts back an open bar saved with ``openBars`` (ignored if its interval is not one of these).
+    package mutating func restore(_ bar: Bar) {
+        guard let i = intervals.firstIndex(of: bar.interval) else { return }
+        open[i] = bar
+    }
+
     /// Closes and hands over every open bar (end of input).
     package mutating func flush(_ closed: (Bar) -> Void) {
         for i in intervals.indices {

@@ -35,6 +35,8 @@ package final class CaptureEngine: Sendable {
     private let onSegmentClosed: (@Sendable (ClosedSegment) -> Void)?
     /// Test-only fault switches (nil in production), shared by the merger and every writer.
     let faults: FaultSwitches?
+    /// The sinks' unconsumed segments, which every capture's retention keeps (nil: no sink).
+    package let retentionHolds: RetentionHolds?
     private let state: Mutex<State>
 
     private struct State {
@@ -59,8 +61,10 @@ package final class CaptureEngine: Sendable {
         config: TickTapeConfig,
         logger: Logger,
         onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil,
-        faults: FaultSwitches? = nil
+        faults: FaultSwitches? = nil,
+        retentionHolds: RetentionHolds? = nil
     ) throws {
+        self.retentionHolds = retentionHolds
         self.logger = logger
         self.onSegmentClosed = onSegmentClosed
         self.faults = faults
@@ -239,6 +243,7 @@ package final class CaptureEngine: Sendable {
         if new.engine.mergerIdle != old.engine.mergerIdle { report.notApplied.append("merger_idle needs a restart") }
         if new.engine.ringCapacity != old.engine.ringCapacity { report.notApplied.append("ring_capacity needs a restart") }
         if new.telemetry != old.telemetry { report.notApplied.append("[telemetry] needs a restart") }
+        if new.sinks != old.sinks { report.notApplied.append("[[sink]] changes need a restart") }
         if new.engine.connectBudget != old.engine.connectBudget
             || new.engine.connectBudgetWindow != old.engine.connectBudgetWindow
         {
@@ -257,6 +262,7 @@ package final class CaptureEngine: Sendable {
             logger.warning("[serve] changes take effect at the next restart")
         }
         effective.serve = old.serve
+        effective.sinks = old.sinks
 
         let running = captures
         let newNames = Set(new.captures.map(\.name))
@@ -323,7 +329,8 @@ package final class CaptureEngine: Sendable {
         captureLogger[metadataKey: "capture"] = "\(c.name)"
         let writer = try SegmentWriter(
             capture: c.name, dataDirectory: config.dataDirectory, storage: config.storage, logger: captureLogger,
-            sealing: SealIdentity(config: config), onSegmentClosed: onSegmentClosed, faults: faults)
+            sealing: SealIdentity(config: config), onSegmentClosed: onSegmentClosed, faults: faults,
+            holds: retentionHolds)
         let tls = try Capture.makeTLSContext(for: c)
         let recorder = telemetry?.register(
             capture: c.name, connections: c.connections, ringCapacity: config.engine.ringCapacity,

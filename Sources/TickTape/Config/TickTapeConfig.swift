@@ -34,6 +34,8 @@ package struct TickTapeConfig: Sendable, Equatable {
     package var serve: ServeConfig
     /// `[[capture]]`: at least one, with unique names.
     package var captures: [CaptureConfig]
+    /// `[[sink]]`: consumers of the capture files (PostgreSQL, …); none by default.
+    package var sinks: [SinkConfig]
 
     /// Builds a configuration in code (tests, tools); defaults are those of the file format.
     package init(
@@ -45,8 +47,10 @@ package struct TickTapeConfig: Sendable, Equatable {
         telemetry: TelemetryConfig = TelemetryConfig(),
         books: BooksConfig = BooksConfig(),
         serve: ServeConfig = ServeConfig(),
-        captures: [CaptureConfig]
+        captures: [CaptureConfig],
+        sinks: [SinkConfig] = []
     ) {
+        self.sinks = sinks
         self.books = books
         self.serve = serve
         self.daemon = daemon
@@ -58,7 +62,7 @@ package struct TickTapeConfig: Sendable, Equatable {
         self.captures = captures
     }
 
-    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "telemetry", "books", "serve", "capture"]
+    static let keys = ["data_dir", "log_level", "engine", "storage", "daemon", "telemetry", "books", "serve", "capture", "sink"]
     /// Configuration files are small; anything larger is not one.
     static let maximumFileSize = 1 << 20
 
@@ -102,6 +106,7 @@ package struct TickTapeConfig: Sendable, Equatable {
             serve = try ServeConfig(reading: serveReader)
         }
         let captures = try readCaptures(reader)
+        let sinks = try readSinks(reader, captures: captures ?? [])
 
         guard let (dataDirectory, dataDirectoryValue) = try reader.string(
             "data_dir", expected: "an absolute path like \"/var/lib/ticktape\"")
@@ -126,7 +131,41 @@ package struct TickTapeConfig: Sendable, Equatable {
         }
         return TickTapeConfig(
             dataDirectory: dataDirectory, logLevel: logLevel, engine: engine, storage: storage, daemon: daemon,
-            telemetry: telemetry, books: books, serve: serve, captures: captures)
+            telemetry: telemetry, books: books, serve: serve, captures: captures, sinks: sinks)
+    }
+
+    /// The `[[sink]]` tables (none if absent); every capture a sink names must exist.
+    private static func readSinks(_ reader: ConfigTableReader, captures: [CaptureConfig]) throws(ConfigError) -> [SinkConfig] {
+        guard let sinkValue = reader.value("sink") else { return [] }
+        guard case .array(let elements) = sinkValue.kind else {
+            if case .table = sinkValue.kind {
+                throw reader.fail("sink must be written [[sink]] (double brackets): there can be several", line: sinkValue.line)
+            }
+            throw reader.invalid("sink", sinkValue, expected: "a list of [[sink]] tables")
+        }
+        var sinks: [SinkConfig] = []
+        var firstLineByName: [String: Int] = [:]
+        let captureNames = captures.map(\.name)
+        for (offset, element) in elements.enumerated() {
+            guard case .table(let table) = element.kind else {
+                throw reader.invalid("sink", sinkValue, expected: "a list of [[sink]] tables")
+            }
+            let sink = try SinkConfig(reading: table, number: offset + 1, file: reader.file)
+            let line = table["name"]?.value.line ?? table.line
+            if let first = firstLineByName[sink.name] {
+                throw ConfigError(
+                    file: reader.file, line: line,
+                    message: "duplicate sink name \(TOMLValue.quoted(sink.name)) (first used at line \(first)); sink names must be unique")
+            }
+            firstLineByName[sink.name] = line
+            for name in sink.captures ?? [] where !captureNames.contains(name) {
+                throw ConfigError(
+                    file: reader.file, line: table["captures"]?.value.line ?? line,
+                    message: "sink \(TOMLValue.quoted(sink.name)): captures names \(TOMLValue.quoted(name)), which is not a [[capture]]; captures: \(captureNames.joined(separator: ", "))")
+            }
+            sinks.append(sink)
+        }
+        return sinks
     }
 
     /// The `[[capture]]` tables, or nil if there are none.

@@ -44,6 +44,18 @@ extension RetentionPolicy {
         return (sealed, total)
     }
 
+    /// Below this share of free space the file system is critically full: retention then deletes
+    /// segments a sink still holds rather than let the capture itself run out of disk.
+    package static let criticalFreeFraction = 0.02
+
+    /// Whether the file system holding `directory` has less than ``criticalFreeFraction`` free
+    /// (for unprivileged users); false when it cannot be told.
+    package static func isDiskCritical(_ directory: String) -> Bool {
+        var st = statvfs()
+        guard statvfs(directory, &st) == 0, st.f_blocks > 0 else { return false }
+        return Double(st.f_bavail) / Double(st.f_blocks) < criticalFreeFraction
+    }
+
     private static func temporaryBase(_ name: String) -> String? {
         guard name.hasSuffix(SegmentName.temporarySuffix) else { return nil }
         return SegmentName.base(of: String(name.dropLast(SegmentName.temporarySuffix.count)))

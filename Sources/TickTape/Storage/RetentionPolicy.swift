@@ -45,4 +45,28 @@ package struct RetentionPolicy: Sendable, Equatable {
         }
         return doomed
     }
+
+    /// What to do with `doomed` (from ``selectForDeletion(sealed:totalBytes:now:)``) when a
+    /// consumer (a sink) still needs every segment from `heldFrom` on: held segments are kept,
+    /// unless `diskCritical`, when they are deleted and listed in `overridden` so their holders
+    /// can be told. Base names sort in time order, which is what makes one bound enough.
+    package static func applyHold(
+        _ doomed: [Segment], heldFrom: String?, diskCritical: Bool
+    ) -> (delete: [Segment], kept: [Segment], overridden: [Segment]) {
+        guard let heldFrom else { return (doomed, [], []) }
+        var delete: [Segment] = []
+        var kept: [Segment] = []
+        var overridden: [Segment] = []
+        for segment in doomed {
+            if segment.base < heldFrom {
+                delete.append(segment)
+            } else if diskCritical {
+                delete.append(segment)
+                overridden.append(segment)
+            } else {
+                kept.append(segment)
+            }
+        }
+        return (delete, kept, overridden)
+    }
 }

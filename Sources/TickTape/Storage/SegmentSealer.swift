@@ -35,6 +35,8 @@ package final class SegmentSealer: @unchecked Sendable {
     private var endTimes: [String: Int64] = [:]
     private let onSealed: (@Sendable (SegmentManifest) -> Void)?
     private let retry: SealRetryPolicy
+    /// What the sinks have not consumed yet: retention keeps it (nil: no sink).
+    private let holds: RetentionHolds?
     /// Failures, alarms and set-aside jobs, shared with the capture's writer.
     package let health: StorageHealth
     /// Seals one job; a seam so tests can make a seal fail in a chosen way. Set before ``start()``.
@@ -53,12 +55,14 @@ package final class SegmentSealer: @unchecked Sendable {
     private var consecutiveFailures: [String: Int] = [:]
     private var shutdownAttempts: [String: Int] = [:]
     private var failureLog = RateLimitedLog(every: .seconds(10))
+    private var holdLog = RateLimitedLog(every: .seconds(300))
 
     package init(
         capture: String, directory: String, identity: SealIdentity, retention: RetentionPolicy, logger: Logger,
         health: StorageHealth? = nil, retry: SealRetryPolicy = SealRetryPolicy(),
-        onSealed: (@Sendable (SegmentManifest) -> Void)? = nil
+        onSealed: (@Sendable (SegmentManifest) -> Void)? = nil, holds: RetentionHolds? = nil
     ) {
+        self.holds = holds
         self.capture = capture
         self.directory = directory
         self.identity = identity
@@ -252,8 +256,17 @@ package final class SegmentSealer: @unchecked Sendable {
             logger.error("retention: cannot list the capture directory", metadata: ["error": "\(error)"])
             return
         }
-        let doomed = policy.selectForDeletion(
+        let wanted = policy.selectForDeletion(
             sealed: inventory.sealed, totalBytes: inventory.totalBytes, now: WallClock.realtimeNanos())
+        let heldFrom = wanted.isEmpty ? nil : holds?.earliest(capture: capture)
+        let (doomed, kept, overridden) = RetentionPolicy.applyHold(
+            wanted, heldFrom: heldFrom, diskCritical: heldFrom != nil && RetentionPolicy.isDiskCritical(directory))
+        if !kept.isEmpty {
+            holdLog.log(
+                logger, .notice, "retention: keeping sealed segments a sink has not consumed yet",
+                metadata: ["capture": "\(capture)", "segments": "\(kept.count)", "first": "\(kept[0].base)"])
+        }
+        let overriddenBases = Set(overridden.map(\.base))
         for segment in doomed {
             if let err = RetentionPolicy.delete(segment, directory: directory, health: health) {
                 logger.error(
@@ -263,6 +276,12 @@ package final class SegmentSealer: @unchecked Sendable {
             }
             endTimes[segment.base] = nil
             deletedCount.add(1, ordering: .relaxed)
+            if overriddenBases.contains(segment.base) {
+                logger.critical(
+                    "retention: disk critically full; deleted a sealed segment a sink had not consumed",
+                    metadata: ["capture": "\(capture)", "segment": "\(segment.base)"])
+                holds?.overridden(capture: capture, segment: segment.base)
+            }
             logger.notice(
                 "retention: deleted sealed segment",
                 metadata: [

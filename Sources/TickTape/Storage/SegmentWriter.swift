@@ -96,7 +96,8 @@ package final class SegmentWriter: @unchecked Sendable {
         onSegmentClosed: (@Sendable (ClosedSegment) -> Void)? = nil,
         writeTimeLog: WriteTimeLog?? = nil,
         health: StorageHealth? = nil,
-        faults: FaultSwitches? = nil
+        faults: FaultSwitches? = nil,
+        holds: RetentionHolds? = nil
     ) throws(StorageError) {
         let health = health ?? StorageHealth(logger: logger)
         self.health = health
@@ -108,7 +109,7 @@ package final class SegmentWriter: @unchecked Sendable {
         self.sealer = identity.map {
             SegmentSealer(
                 capture: capture, directory: dataDirectory + "/" + capture, identity: $0, retention: storage.retention,
-                logger: logger, health: health)
+                logger: logger, health: health, holds: holds)
         }
         self.faults = faults?.storageFailureTrigger == nil ? nil : faults
         // `nil`: as the environment says; `.some(nil)`: off whatever it says (tests).

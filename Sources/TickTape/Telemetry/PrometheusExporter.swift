@@ -24,9 +24,10 @@ final class PrometheusExporter: Sendable {
     /// scrape: a few atomic loads) and the host clock's state.
     func render(
         snapshots: [CaptureTelemetrySnapshot], storage: [String: StorageHealth.Snapshot] = [:], clock: ClockSyncState,
-        books: BookService.Figures? = nil
+        books: BookService.Figures? = nil, sinks: [SinkStatistics] = []
     ) -> [UInt8] {
         if let books { export(books: books) }
+        for sink in sinks { export(sink: sink) }
         gauge(
             Self.clockCapture, "clock_synchronized", "", [],
             "1 if the kernel considers the host clock synchronised (adjtimex), 0 if not, NaN if unknown; latency against E is only as good as this",
@@ -63,6 +64,30 @@ final class PrometheusExporter: Sendable {
         counter(group, "books_snapshot_lines", [], "snapshot and checkpoint lines recorded in the captures", b.snapshotLines)
         counter(group, "bars_closed", [], "OHLC bars closed and written to bars.csv", b.barsClosed)
         counter(group, "books_ticker_disagreements", [], "books that disagreed with their bookTicker at the same update id (resynced)", b.tickerDisagreements)
+    }
+
+    /// One sink's figures for one capture (``SinkStatistics``).
+    private func export(sink s: SinkStatistics) {
+        let group = "(sink \(s.sink))"
+        let labels = [("sink", s.sink), ("capture", s.capture)]
+        counter(group, "sink_rows", labels, "rows the sink's target confirmed", s.rowsWritten.load(ordering: .relaxed))
+        counter(group, "sink_lines", labels, "capture lines the sink consumed (confirmed)", s.linesConsumed.load(ordering: .relaxed))
+        counter(group, "sink_batches", labels, "batches written", s.batchesWritten.load(ordering: .relaxed))
+        counter(group, "sink_errors", labels, "failed connects, writes, reads and cursor saves", s.errors.load(ordering: .relaxed))
+        counter(group, "sink_retries", labels, "reconnects and rewrites after a failure", s.retries.load(ordering: .relaxed))
+        counter(group, "sink_rejected_lines", labels, "market-data lines with a missing or malformed field (no row)", s.rejectedLines.load(ordering: .relaxed))
+        counter(group, "sink_malformed_lines", labels, "lines that were not <ns> <frame>, and torn tails, skipped", s.malformedLines.load(ordering: .relaxed))
+        counter(group, "sink_lost_segments", labels, "segments gone before the sink loaded them (ledger entries)", s.lostSegments.load(ordering: .relaxed))
+        gauge(group, "sink_lag_messages", "", labels, "capture lines not yet confirmed by the target (pending + on disk, estimated)", Double(s.lagMessages.load(ordering: .relaxed)))
+        gauge(group, "sink_lag", "seconds", labels, "age of the oldest line not yet confirmed (0 when caught up)", Double(s.lagMicros.load(ordering: .relaxed)) / 1e6)
+        gauge(group, "sink_rows_per_second", "", labels, "rows confirmed per second over the last second", Double(s.rowsPerSecondMilli.load(ordering: .relaxed)) / 1000)
+        gauge(group, "sink_connected", "", labels, "1 while the target's connection is up", s.connected.load(ordering: .relaxed) ? 1 : 0)
+        let delivery = s.deliveryMicros
+        for (q, v) in [("0.5", delivery?.p50), ("0.99", delivery?.p99), ("1", delivery?.max)] {
+            gauge(
+                group, "sink_delivery_latency", "seconds", labels + [("quantile", q)],
+                "receive stamp to the target's commit, per line, since start (quantile 1: the largest)", v.map { Double($0) / 1e6 } ?? .nan)
+        }
     }
 
     /// The durability path's failures and alarms (``StorageHealth``).

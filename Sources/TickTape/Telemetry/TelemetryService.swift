@@ -124,12 +124,20 @@ package final class TelemetryService: Service, Sendable {
         bookFigures.withLock { $0 = figures }
     }
 
+    /// The sinks' figures, read at every scrape (set by the daemon when it runs sinks).
+    private let sinkFigures = Mutex<[SinkStatistics]>([])
+
+    /// Exports `statistics` as the `ticktape_sink_*` series.
+    package func exportSinks(_ statistics: [SinkStatistics]) {
+        sinkFigures.withLock { $0 = statistics }
+    }
+
     /// The Prometheus text exposition of everything known now.
     package func renderMetrics() -> [UInt8] {
         let (snapshots, storage) = state.withLock { ($0.snapshots, $0.storage) }
         return exporter.render(
             snapshots: Array(snapshots.values), storage: storage.mapValues(\.snapshot), clock: ClockSyncState.sample(),
-            books: bookFigures.withLock { $0 }?())
+            books: bookFigures.withLock { $0 }?(), sinks: sinkFigures.withLock { $0 })
     }
 
     // MARK: Reporter thread

@@ -61,10 +61,38 @@ func defaultConfigFilePath(sourceFile: String = #filePath) -> String {
     @Test func defaultFileDocumentsEveryKey() throws {
         let text = try readDefaultFile()
         for key in TickTapeConfig.keys + EngineConfig.keys + StorageConfig.keys + DaemonConfig.keys + TelemetryConfig.keys
-            + BooksConfig.keys + ServeConfig.keys + CaptureConfig.keys
-        where !["engine", "storage", "daemon", "telemetry", "serve", "capture"].contains(key) {
+            + BooksConfig.keys + ServeConfig.keys + CaptureConfig.keys + SinkConfig.keys
+        where !["engine", "storage", "daemon", "telemetry", "serve", "capture", "sink"].contains(key) {
             #expect(text.contains("\(key) = "), "etc/ticktape.toml does not document \(key)")
         }
+    }
+}
+
+extension ConfigDefaultFileTests {
+    /// The commented `[[sink]]` example (`#[[sink]]`, `#key = value`) parses when uncommented,
+    /// to the defaults it documents: every key once (password_env and password_file are
+    /// alternatives, so one is left out).
+    @Test func sinkExampleParsesToItsDocumentedDefaults() throws {
+        let text = try readDefaultFile()
+        var lines: [String] = []
+        var keys = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("#") && !line.hasPrefix("# ") && !line.hasPrefix("##") && line.count > 1 {
+                if line.hasPrefix("#password_env") { continue }
+                lines.append(String(line.dropFirst()))
+                if line.contains(" = ") { keys += 1 }
+            } else {
+                lines.append(String(line))
+            }
+        }
+        #expect(keys == SinkConfig.keys.count - 1)
+        let config = try TickTapeConfig.parse(lines.joined(separator: "\n"), file: "uncommented.toml")
+        let sink = try #require(config.sinks.first)
+        let url = try PostgresURL.parse("postgres://ticktape@127.0.0.1:5432/market")
+        var expected = SinkConfig(name: "warehouse", target: .postgres(PostgresSinkConfig(url: url, passwordFile: "/etc/ticktape/pg.password")))
+        expected.captures = ["btcusdt-book"]
+        #expect(sink == expected)
+        #expect(try TickTapeConfig.load(path: defaultConfigFilePath()).sinks.isEmpty)
     }
 }
 

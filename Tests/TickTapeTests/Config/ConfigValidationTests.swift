@@ -130,7 +130,7 @@ import Testing
         let error = try #require(rejection("data_dir = \"/data\"\ndata_directory = \"/x\"\n"))
         #expect(error.line == 2)
         #expect(error.message.contains("unknown key \"data_directory\" at the top level"))
-        #expect(error.message.contains("valid keys: data_dir, log_level, engine, storage, daemon, telemetry, books, serve, capture"))
+        #expect(error.message.contains("valid keys: data_dir, log_level, engine, storage, daemon, telemetry, books, serve, capture, sink"))
     }
 
     @Test func unknownKeyInEngineNamesKeyAndLine() throws {

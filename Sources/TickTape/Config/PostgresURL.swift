@@ -1,0 +1,168 @@
+/// A PostgreSQL connection URL, `postgres://user@host[:port]/database[?sslmode=…&sslrootcert=…]`,
+/// parsed strictly.
+///
+/// A password in the URL is refused: the configuration file is readable by more people than a
+/// secret should be, and a URL ends up in logs. The password comes from `password_file` or
+/// `password_env` instead. So nothing this type holds is secret, and ``description`` may be logged.
+package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
+    /// libpq's `sslmode` values that ticktape honours.
+    package enum TLSMode: String, Sendable, Equatable, CaseIterable {
+        /// Plain TCP.
+        case disable
+        /// TLS if the server offers it, else plain (libpq's default).
+        case prefer
+        /// TLS, without checking the certificate (libpq's meaning of `require`).
+        case require
+        /// TLS, certificate chain checked against the trust store (and `sslrootcert`).
+        case verifyCA = "verify-ca"
+        /// TLS, chain and host name checked: the only mode that stops an impostor.
+        case verifyFull = "verify-full"
+    }
+
+    package var user: String
+    package var host: String
+    package var port: Int
+    package var database: String
+    package var tls: TLSMode
+    /// `sslrootcert`: an extra trusted CA (PEM, absolute path).
+    package var rootCertificate: String?
+
+    package init(
+        user: String, host: String, port: Int = 5432, database: String, tls: TLSMode = .prefer,
+        rootCertificate: String? = nil
+    ) {
+        self.user = user
+        self.host = host
+        self.port = port
+        self.database = database
+        self.tls = tls
+        self.rootCertificate = rootCertificate
+    }
+
+    /// The URL again (never with a password: it cannot hold one).
+    package var description: String {
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        var text = "postgres://\(user)@\(hostPart):\(port)/\(database)"
+        var query: [String] = []
+        if tls != .prefer { query.append("sslmode=\(tls.rawValue)") }
+        if let rootCertificate { query.append("sslrootcert=\(rootCertificate)") }
+        if !query.isEmpty { text += "?" + query.joined(separator: "&") }
+        return text
+    }
+
+    /// Parses `text`. Errors never repeat what stood between `://` and `@`, where a password
+    /// would be.
+    package static func parse(_ text: String) throws(ConfigValueError) -> PostgresURL {
+        let example = "like \"postgres://ticktape@127.0.0.1:5432/market\""
+        var rest: Substring
+        if text.hasPrefix("postgres://") {
+            rest = text.dropFirst("postgres://".count)
+        } else if text.hasPrefix("postgresql://") {
+            rest = text.dropFirst("postgresql://".count)
+        } else {
+            throw ConfigValueError("must start with postgres:// or postgresql://, \(example)")
+        }
+        var queryText: Substring = ""
+        if let q = rest.firstIndex(of: "?") {
+            queryText = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+        }
+        guard let at = rest.lastIndex(of: "@") else {
+            throw ConfigValueError("names no user; write it before the host, \(example)")
+        }
+        let userInfo = rest[..<at]
+        if userInfo.contains(":") {
+            throw ConfigValueError(
+                "must not contain a password (user:password@…); put it in password_file or the environment variable named by password_env")
+        }
+        guard let user = percentDecoded(userInfo), !user.isEmpty else {
+            throw ConfigValueError("names no user (or it is badly %-encoded), \(example)")
+        }
+        let hostAndPath = rest[rest.index(after: at)...]
+        guard let slash = hostAndPath.firstIndex(of: "/") else {
+            throw ConfigValueError("names no database; end it with /<database>, \(example)")
+        }
+        guard let database = percentDecoded(hostAndPath[hostAndPath.index(after: slash)...]), !database.isEmpty,
+            !database.contains("/")
+        else {
+            throw ConfigValueError("names no database (or it is badly %-encoded), \(example)")
+        }
+        var hostPort = hostAndPath[..<slash]
+        var host: String
+        var port = 5432
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else { throw ConfigValueError("has an unclosed [ in its host") }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            hostPort = hostPort[hostPort.index(after: close)...]
+            if !hostPort.isEmpty {
+                guard hostPort.hasPrefix(":") else { throw ConfigValueError("has something after ] that is not :<port>") }
+                hostPort = hostPort.dropFirst()
+                guard let p = Int(hostPort), (1...65535).contains(p) else {
+                    throw ConfigValueError("has a port that is not a number from 1 to 65535")
+                }
+                port = p
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else {
+                throw ConfigValueError("has a port that is not a number from 1 to 65535")
+            }
+            port = p
+        } else {
+            host = String(hostPort)
+        }
+        guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "%") }) else {
+            throw ConfigValueError("names no host, \(example)")
+        }
+        var url = PostgresURL(user: user, host: host, port: port, database: database)
+        for pair in queryText.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0])
+            let value = parts.count == 2 ? (percentDecoded(parts[1]) ?? "") : ""
+            switch key {
+            case "sslmode":
+                guard let mode = TLSMode(rawValue: value) else {
+                    let names = TLSMode.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw ConfigValueError("sslmode must be one of \(names), got \(TOMLValue.quoted(value))")
+                }
+                url.tls = mode
+            case "sslrootcert":
+                guard value.hasPrefix("/") else {
+                    throw ConfigValueError("sslrootcert must be an absolute path to a PEM file")
+                }
+                url.rootCertificate = value
+            default:
+                throw ConfigValueError(
+                    "has an unsupported parameter \(TOMLValue.quoted(key)); supported: sslmode, sslrootcert")
+            }
+        }
+        if url.rootCertificate != nil && (url.tls == .disable || url.tls == .prefer || url.tls == .require) {
+            throw ConfigValueError("sslrootcert is only used with sslmode=verify-ca or verify-full")
+        }
+        return url
+    }
+
+    /// `%XX` decoded, or nil when an escape is malformed or the result is not UTF-8.
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let b = iterator.next() {
+            if b == UInt8(ascii: "%") {
+                guard let h = iterator.next(), let l = iterator.next(), let hv = hex(h), let lv = hex(l) else { return nil }
+                bytes.append(hv << 4 | lv)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hex(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
