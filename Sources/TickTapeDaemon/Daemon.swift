@@ -50,6 +50,7 @@ package final class Daemon: Sendable {
         self.sinks = try SinkService(config: config, holds: holds, logger: logger)
         self.engine = try CaptureEngine(config: config, logger: logger, faults: faults, retentionHolds: holds)
         if let telemetry = engine.telemetry, !sinks.runners.isEmpty { telemetry.exportSinks(sinks.statistics) }
+        engine.attachSinks(sinks.statistics)
         self.state = Mutex(State(config: config))
     }
 

@@ -25,6 +25,9 @@ package final class CaptureEngine: Sendable {
     package let relay: RelayHub?
     /// The listener: relay, depth REST, JSON API (nil when `[serve] listen = "off"`).
     package let serve: ServeServer?
+    /// The sinks' figures, for the status API (the sinks are the daemon's services, not the
+    /// engine's; it hands their statistics over with ``attachSinks(_:)``).
+    private let sinkFigures = Mutex<[SinkStatistics]>([])
     /// The port the listener bound (0 until started, or when it could not bind).
     package let servePort = Atomic<Int>(0)
     /// The REST snapshots' event loop: never a capture loop.
@@ -137,6 +140,14 @@ package final class CaptureEngine: Sendable {
         }
         return names
     }
+
+    /// Lets the status API report the sinks' lag, rows and errors.
+    package func attachSinks(_ statistics: [SinkStatistics]) {
+        sinkFigures.withLock { $0 = statistics }
+    }
+
+    /// The sinks' statistics handed over by ``attachSinks(_:)``.
+    package var sinkStatistics: [SinkStatistics] { sinkFigures.withLock { $0 } }
 
     /// The configuration in force.
     package var config: TickTapeConfig { state.withLock { $0.config } }

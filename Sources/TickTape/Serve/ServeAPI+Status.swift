@@ -55,7 +55,24 @@ extension ServeAPI {
         } else {
             fields.append(("relay", .null))
         }
-        fields.append(("sinks", .array([])))
+        fields.append(
+            (
+                "sinks",
+                .array(
+                    view.engine.sinkStatistics.map { sink in
+                        .object([
+                            ("name", .string(sink.sink)), ("capture", .string(sink.capture)),
+                            ("connected", .bool(sink.connected.load(ordering: .relaxed))),
+                            ("rows", ServeAPIJSON.int(sink.rowsWritten.load(ordering: .relaxed))),
+                            ("lagMessages", ServeAPIJSON.int(sink.lagMessages.load(ordering: .relaxed))),
+                            ("lagSeconds", ServeAPIJSON.number(Double(sink.lagMicros.load(ordering: .relaxed)) / 1e6)),
+                            ("rowsPerSecond", ServeAPIJSON.number(Double(sink.rowsPerSecondMilli.load(ordering: .relaxed)) / 1000)),
+                            ("errors", ServeAPIJSON.int(sink.errors.load(ordering: .relaxed))),
+                            ("retries", ServeAPIJSON.int(sink.retries.load(ordering: .relaxed))),
+                            ("lastError", sink.lastError.map(JSONValue.string) ?? .null),
+                        ])
+                    })
+            ))
         return .object(fields)
     }
 
