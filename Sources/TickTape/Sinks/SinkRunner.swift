@@ -166,6 +166,7 @@ package final class SinkRunner: @unchecked Sendable {
             let now = WallClock.monotonicNanos()
             if case .down(let retryAt, let failures) = connection {
                 if now < retryAt {
+                    report()  // lag keeps growing while the target is down: say so
                     pause(untilMonotonic: retryAt)
                     continue
                 }
