@@ -162,6 +162,7 @@ SHOWN = r"""(() => {
     ladder: {symbol: l.dataset.symbol, bestBid: l.dataset.bestBid, bestAsk: l.dataset.bestAsk,
       updateId: l.dataset.updateId, levels: Number(l.dataset.levels || 0)},
     trades: Number(document.getElementById('trades').dataset.trades || 0),
+    newestTradeId: document.getElementById('trades').dataset.newestId || null,
     poll: document.getElementById('poll').textContent,
     tokenFormHidden: document.getElementById('token-form').hidden,
     href: location.href,

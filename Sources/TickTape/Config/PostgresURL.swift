@@ -5,13 +5,15 @@
 /// secret should be, and a URL ends up in logs. The password comes from `password_file` or
 /// `password_env` instead. So nothing this type holds is secret, and ``description`` may be logged.
 package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
-    /// libpq's `sslmode` values that ticktape honours.
+    /// libpq's `sslmode` values. Unlike libpq, ticktape verifies the certificate in every TLS
+    /// mode (see `PostgresSinkTarget.tls()`).
     package enum TLSMode: String, Sendable, Equatable, CaseIterable {
         /// Plain TCP.
         case disable
-        /// TLS if the server offers it, else plain (libpq's default).
+        /// Plain TCP on loopback; to any other host as `require` (libpq's default mode, without
+        /// its unverified TLS and its plain-text fallback over the network).
         case prefer
-        /// TLS, without checking the certificate (libpq's meaning of `require`).
+        /// TLS, certificate chain and host name checked (libpq would check nothing).
         case require
         /// TLS, certificate chain checked against the trust store (and `sslrootcert`).
         case verifyCA = "verify-ca"
@@ -26,6 +28,11 @@ package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     package var tls: TLSMode
     /// `sslrootcert`: an extra trusted CA (PEM, absolute path).
     package var rootCertificate: String?
+
+    /// Whether ``host`` is this machine (`localhost`, `127.0.0.0/8`, `::1`).
+    package var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
 
     package init(
         user: String, host: String, port: Int = 5432, database: String, tls: TLSMode = .prefer,
@@ -136,8 +143,8 @@ package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
                     "has an unsupported parameter \(TOMLValue.quoted(key)); supported: sslmode, sslrootcert")
             }
         }
-        if url.rootCertificate != nil && (url.tls == .disable || url.tls == .prefer || url.tls == .require) {
-            throw ConfigValueError("sslrootcert is only used with sslmode=verify-ca or verify-full")
+        if url.rootCertificate != nil && url.tls == .disable {
+            throw ConfigValueError("sslrootcert is not used with sslmode=disable")
         }
         return url
     }

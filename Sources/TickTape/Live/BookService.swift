@@ -102,6 +102,8 @@ package final class BookService: @unchecked Sendable {
     private let scheduler: SnapshotScheduler
     /// The latest tick of every symbol the captures carry (readers on any thread).
     package let ticks: LatestTickStore
+    /// The last trades of every symbol, in the same slots as ``ticks`` (readers on any thread).
+    package let trades: RecentTrades
     private let adding = Mutex<[CaptureBooks]>([])
     private let removing = Mutex<[String]>([])
     /// Snapshots the scheduler delivered (on the REST loop), for the book thread.
@@ -138,6 +140,7 @@ package final class BookService: @unchecked Sendable {
     package init(config: TickTapeConfig, symbols: [String], eventLoop: any EventLoop, logger: Logger) throws {
         self.logger = logger
         self.ticks = LatestTickStore(symbols: symbols)
+        self.trades = RecentTrades(slots: ticks.symbols.count)
         var markets: [RestMarket: SnapshotScheduler.MarketSetup] = [:]
         for capture in config.captures where capture.books.enabled {
             // Only captures with books fetch snapshots; bars need none.
@@ -473,6 +476,7 @@ package final class BookService: @unchecked Sendable {
                 tick.tradeTime = print.tradeTime
                 tick.tradeID = print.id
             }
+            trades.record(print, slot: slot)
         }
         if var bars = stream.bars {
             bars.add(print) { bar in closed(bar, of: capture) }

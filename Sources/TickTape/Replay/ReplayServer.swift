@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOWebSocket
 import Synchronization
 
 /// `ticktape replay`'s listener: Binance's WebSocket stream paths fed from a data folder's
@@ -40,7 +41,7 @@ package final class ReplayServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let configuration = NIOTypedHTTPServerUpgradeConfiguration<Void>(
-                        upgraders: [ReplayUpgrader(dataDirectory: dataDirectory, pacing: pacing, logger: logger)],
+                        upgraders: [Self.upgrader(dataDirectory: dataDirectory, pacing: pacing, logger: logger)],
                         notUpgradingCompletionHandler: { channel in
                             channel.eventLoop.makeCompletedFuture {
                                 try channel.pipeline.syncOperations.addHandler(ReplayHTTPHandler(dataDirectory: dataDirectory))
@@ -58,6 +59,22 @@ package final class ReplayServer: Sendable {
         logger.notice(
             "replaying stored captures", metadata: ["listen": "\(ListenAddress(host: listen.host, port: port))", "data": "\(dataDirectory)"])
         return port
+    }
+
+    /// Binance's stream paths with valid replay parameters become replay sessions; a bad
+    /// parameter is not upgraded, so ``ReplayHTTPHandler`` answers it 400 with the reason.
+    private static func upgrader(dataDirectory: String, pacing: ReplayPacingFigures, logger: Logger) -> PreFramedWebSocketUpgrader {
+        PreFramedWebSocketUpgrader(
+            accepts: { head in
+                guard case .success? = ReplayRequest.parse(uri: head.uri) else { return false }
+                return true
+            },
+            makeHandler: { head in
+                guard case .success(let request)? = ReplayRequest.parse(uri: head.uri) else {
+                    throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
+                }
+                return ReplayClientHandler(request: request, dataDirectory: dataDirectory, pacing: pacing, logger: logger)
+            })
     }
 
     /// Closes the listener and every connection.

@@ -30,7 +30,6 @@ final class RelayClientHandler: ChannelInboundHandler {
     private var windowStart = WallClock.monotonicNanos()
     private var windowCount = 0
     private var text = ByteBuffer()
-    private var unknownLogged = Set<String>()
 
     init(path: StreamRequestPath, hub: RelayHub, settings: ServeConfig, logger: Logger) {
         self.names = []
@@ -45,7 +44,7 @@ final class RelayClientHandler: ChannelInboundHandler {
         let client = RelayClient(
             channel: context.channel, hub: hub, queueLimit: settings.clientQueueBytes, slowTimeout: settings.slowClientTimeout)
         self.client = client
-        noteUnknown(names)
+        hub.noteSubscribed(names)
         hub.update(client, names: names, combined: combined)
         let interval = TimeAmount.nanoseconds(Int64(settings.pingInterval.components.seconds) * 1_000_000_000)
         let idle = settings.idleTimeout
@@ -152,7 +151,7 @@ final class RelayClientHandler: ChannelInboundHandler {
                 reply = ControlMessage.error(code: 4, message: "Too many subscriptions", id: id)
             } else {
                 for name in added where !names.contains(name) { names.append(name) }
-                noteUnknown(added)
+                hub.noteSubscribed(added)
                 if let client { hub.update(client, names: names, combined: combined) }
                 reply = ControlMessage.nullResult(id: id)
             }
@@ -181,16 +180,5 @@ final class RelayClientHandler: ChannelInboundHandler {
     static func isStreamName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 200
             && name.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "\\") }
-    }
-
-    /// Binance acknowledges a stream it does not have and then sends nothing; so does the
-    /// relay, and it says so here once per name and client.
-    private func noteUnknown(_ new: [String]) {
-        for name in new where !hub.knownStreams.contains(name) && !unknownLogged.contains(name) {
-            unknownLogged.insert(name)
-            logger.warning(
-                "a relay client subscribed to a stream no capture carries; it gets nothing on it",
-                metadata: ["stream": "\(name)"])
-        }
     }
 }

@@ -71,6 +71,9 @@ package final class RelayHub: @unchecked Sendable {
     /// and stays silent, as on Binance, with a log line here.
     package let knownStreams: Set<String>
     private let logger: Logger
+    /// One line a minute for subscriptions to streams nobody carries, however many clients
+    /// make them (a thousand clients with the same typo must not flood the journal).
+    private let unknownLog = Mutex(RateLimitedLog(every: .seconds(60)))
     private let books: BookService?
     private let commands = Mutex<[Command]>([])
     /// Every client attached now, for the close at stop (event loops add and remove).
@@ -119,6 +122,17 @@ package final class RelayHub: @unchecked Sendable {
     func update(_ client: RelayClient, names: [String], combined: Bool) {
         attached.withLock { $0[ObjectIdentifier(client)] = client }
         commands.withLock { $0.append(.update(client, names: names, combined: combined)) }
+    }
+
+    /// Logs (rate-limited, for the whole hub) the names in `names` that no capture carries:
+    /// Binance acknowledges such a subscription and then sends nothing, and so does the relay.
+    func noteSubscribed(_ names: [String]) {
+        guard let unknown = names.first(where: { !knownStreams.contains($0) }) else { return }
+        unknownLog.withLock {
+            $0.log(
+                logger, .warning, "a relay client subscribed to a stream no capture carries; it gets nothing on it",
+                metadata: ["stream": "\(unknown)"])
+        }
     }
 
     /// A client is gone (event loop side).
@@ -297,21 +311,26 @@ package final class RelayHub: @unchecked Sendable {
     /// Hands every group's frames of this round to its clients' event loops.
     private func deliver() -> Int {
         guard !dirty.isEmpty, roundsInFlight.load(ordering: .acquiring) == 0 else { return 0 }
-        var perLoop: [ObjectIdentifier: (any EventLoop, [(RelayClient, ByteBuffer)])] = [:]
+        // One batch per event loop; the serve listener has a handful of loops (`threads`), so a
+        // linear search beats hashing.
+        var perLoop: [(loop: any EventLoop, batch: [(RelayClient, ByteBuffer)])] = []
         for group in dirty {
             let shared = group.buffer
             group.buffer = allocator.buffer(capacity: shared.readableBytes)
             for client in group.clients {
-                let key = ObjectIdentifier(client.eventLoop)
-                if perLoop[key] == nil { perLoop[key] = (client.eventLoop, []) }
-                perLoop[key]!.1.append((client, shared))
+                let loop = client.eventLoop
+                if let k = perLoop.firstIndex(where: { $0.loop === loop }) {
+                    perLoop[k].batch.append((client, shared))
+                } else {
+                    perLoop.append((loop, [(client, shared)]))
+                }
                 local.writes += 1
             }
         }
         let count = dirty.count
         dirty.removeAll(keepingCapacity: true)
         roundsInFlight.add(perLoop.count, ordering: .releasing)
-        for (loop, batch) in perLoop.values {
+        for (loop, batch) in perLoop {
             loop.execute { [self] in
                 for (client, buffer) in batch { client.deliver(buffer) }
                 roundsInFlight.subtract(1, ordering: .releasing)

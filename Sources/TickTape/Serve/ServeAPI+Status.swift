@@ -181,12 +181,16 @@ extension ServeAPI {
 
     private static func storage(_ writer: SegmentWriter) -> JSONValue {
         let h = writer.health.snapshot
+        let disk = writer.sealer?.onDisk ?? CaptureDiskFigures()
         return .object([
             ("bytesWritten", ServeAPIJSON.int(writer.bytesWritten.load(ordering: .relaxed))),
             ("linesWritten", ServeAPIJSON.int(writer.linesWritten.load(ordering: .relaxed))),
             ("segmentsClosed", ServeAPIJSON.int(writer.segmentsClosed.load(ordering: .relaxed))),
             ("segmentsSealed", ServeAPIJSON.int(writer.sealer?.sealedCount.load(ordering: .relaxed) ?? 0)),
             ("sealBacklog", ServeAPIJSON.int(writer.sealer?.backlog ?? 0)),
+            ("bytesOnDisk", disk.listedAt == 0 ? .null : .int(disk.bytes)),
+            ("sealedOnDisk", disk.listedAt == 0 ? .null : ServeAPIJSON.int(disk.sealedSegments)),
+            ("sealedToday", disk.listedAt == 0 ? .null : ServeAPIJSON.int(disk.sealedToday)),
             ("openSegment", writer.glance.openSegmentName.map(JSONValue.string) ?? .null),
             ("recentGaps", .array(writer.glance.recentGaps.map(\.json))),
             ("alarms", ServeAPIJSON.strings(writer.health.statusAlarms)),

@@ -1,5 +1,5 @@
 /// ticktape's own JSON API under `/api/v1/` (described in `docs/openapi.yaml`): health, status,
-/// symbols, latest ticks, books and bars.
+/// symbols, latest ticks, recent trades, books and bars.
 ///
 /// Every answer is JSON. A bad parameter gets 400 with a message naming it, an unknown symbol
 /// (or capture) 404, an unknown path or parameter 404/400; nothing a client sends reaches a
@@ -31,6 +31,7 @@ package struct ServeAPI: Sendable {
         "/api/v1/status": [],
         "/api/v1/symbols": [],
         "/api/v1/latest": ["symbol"],
+        "/api/v1/trades": ["symbol", "limit"],
         "/api/v1/book": ["symbol", "depth", "market"],
         "/api/v1/bars": ["symbol", "interval", "from", "to", "capture"],
     ]
@@ -64,6 +65,8 @@ package struct ServeAPI: Sendable {
                 respond(.json(200, symbols(view).compact))
             case "/api/v1/latest":
                 respond(.json(200, try latest(view, request).compact))
+            case "/api/v1/trades":
+                respond(.json(200, try trades(view, request).compact))
             case "/api/v1/book":
                 try book(view, request, respond: respond)
             case "/api/v1/bars":

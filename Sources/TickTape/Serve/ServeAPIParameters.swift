@@ -50,47 +50,8 @@ enum ServeAPIParameters {
         return ms
     }
 
-    /// `yyyy-mm-ddThh:mm:ss[.fff…]Z` (or `+00:00`) as milliseconds since the epoch.
-    static func isoMilliseconds(_ text: String) -> Int64? {
-        var s = Array(text.utf8)
-        guard s.count <= 40 else { return nil }
-        if s.count > 6, Array(s.suffix(6)) == Array("+00:00".utf8) {
-            s.removeLast(6)
-            s.append(UInt8(ascii: "Z"))
-        }
-        guard s.count >= 20, s.last == UInt8(ascii: "Z"), s[4] == UInt8(ascii: "-"), s[7] == UInt8(ascii: "-"),
-            s[10] == UInt8(ascii: "T"), s[13] == UInt8(ascii: ":"), s[16] == UInt8(ascii: ":")
-        else { return nil }
-        func number(_ from: Int, _ count: Int) -> Int64? {
-            var v: Int64 = 0
-            for i in from..<(from + count) {
-                let d = s[i] &- UInt8(ascii: "0")
-                guard d < 10 else { return nil }
-                v = v * 10 + Int64(d)
-            }
-            return v
-        }
-        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
-            let minute = number(14, 2), let second = number(17, 2), (1...12).contains(month), (1...31).contains(day),
-            hour < 24, minute < 60, second < 60
-        else { return nil }
-        var millis: Int64 = 0
-        if s.count > 20 {
-            let digits = s.count - 21
-            guard s[19] == UInt8(ascii: "."), (1...9).contains(digits), let f = number(20, digits) else { return nil }
-            millis = f
-            if digits < 3 { for _ in digits..<3 { millis *= 10 } } else { for _ in 3..<digits { millis /= 10 } }
-        }
-        // Days from civil (Howard Hinnant's algorithm).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return (days * 86_400 + hour * 3_600 + minute * 60 + second) * 1_000 + millis
-    }
+    /// A ``UTCInstant`` as milliseconds since the epoch (finer digits are cut).
+    static func isoMilliseconds(_ text: String) -> Int64? { UTCInstant.milliseconds(text) }
 
     /// `text` safe to quote in a message: at most 64 characters, control characters escaped
     /// by the JSON writer, the rest kept.

@@ -89,7 +89,16 @@ package final class ServeServer: Sendable {
     ) throws {
         let idle = TimeAmount.nanoseconds(Int64(settings.idleTimeout.components.seconds) * 1_000_000_000)
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-        let upgrader = RelayUpgrader(hub: hub, settings: settings, token: token, logger: logger)
+        // Binance's stream paths, with the token when one is set, become relay clients.
+        let upgrader = PreFramedWebSocketUpgrader(
+            accepts: { head in
+                StreamRequestPath(uri: head.uri) != nil
+                    && token?.accepts(authorization: head.headers.first(name: "Authorization")) ?? true
+            },
+            makeHandler: { head in
+                guard let path = StreamRequestPath(uri: head.uri) else { throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget }
+                return RelayClientHandler(path: path, hub: hub, settings: settings, logger: logger)
+            })
         let configuration = NIOTypedHTTPServerUpgradeConfiguration<Void>(
             upgraders: [upgrader],
             notUpgradingCompletionHandler: { channel in

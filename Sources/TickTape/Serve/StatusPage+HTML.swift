@@ -48,8 +48,8 @@ extension StatusPage {
                 <div id="ladder" class="ladder" data-symbol="" data-best-bid="" data-best-ask="" data-update-id=""></div>
               </div>
               <div>
-                <h3>Latest trades <span class="muted">(the last trade at each poll)</span></h3>
-                <table class="trades"><thead><tr><th>time (UTC)</th><th>price</th><th>qty</th><th>id</th></tr></thead>
+                <h3>Latest trades <span class="muted">(newest first; the taker's side)</span></h3>
+                <table class="trades"><thead><tr><th>time (UTC)</th><th>side</th><th>price</th><th>qty</th><th>id</th></tr></thead>
                 <tbody id="trades"></tbody></table>
               </div>
             </div>

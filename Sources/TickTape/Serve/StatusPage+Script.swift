@@ -12,7 +12,7 @@ extension StatusPage {
     static let script = #"""
         "use strict";
         (() => {
-          const POLL_MS = 1000, KEEP_MS = 15 * 60 * 1000, LADDER_DEPTH = 10, TRADES_KEPT = 20;
+          const POLL_MS = 1000, KEEP_MS = 15 * 60 * 1000, LADDER_DEPTH = 10, TRADES_SHOWN = 20;
           const COLORS = ["var(--c0)", "var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)", "var(--c5)"];
           const SVGNS = "http://www.w3.org/2000/svg";
           const $ = (id) => document.getElementById(id);
@@ -236,7 +236,8 @@ extension StatusPage {
               el("span", {}, "written ", el("b", {}, bytes(st.bytesWritten))),
               el("span", {}, "lines ", el("b", {}, fmt(st.linesWritten, 6))),
               el("span", {}, "segments closed ", el("b", {}, String(st.segmentsClosed))),
-              el("span", {}, "sealed ", el("b", {}, String(st.segmentsSealed))),
+              el("span", {}, "sealed today ", el("b", { "data-sealed-today": st.sealedToday ?? "" }, st.sealedToday == null ? "…" : String(st.sealedToday))),
+              el("span", {}, "on disk ", el("b", { "data-bytes-on-disk": st.bytesOnDisk ?? "" }, st.bytesOnDisk == null ? "…" : bytes(st.bytesOnDisk) + " in " + st.sealedOnDisk + " sealed")),
               el("span", {}, "seal backlog ", el("b", { class: st.sealBacklog > 0 ? "warn" : "" }, String(st.sealBacklog))));
             const gaps = st.recentGaps.slice().reverse();
             c.gaps.replaceChildren(...(gaps.length ? gaps.map((g) => el("tr", {},
@@ -279,10 +280,9 @@ extension StatusPage {
 
           // Symbols.
           let symbols = [], symbolsAt = 0, selected = sessionStorage.getItem("ticktape.symbol");
-          const tradeIds = new Set(), trades = [];
           const select = $("symbol-select");
           select.addEventListener("change", () => { selected = select.value; sessionStorage.setItem("ticktape.symbol", selected); resetSymbol(); });
-          function resetSymbol() { for (const k of ["mid", "spread", "bidqty", "askqty"]) series.delete(k); trades.length = 0; tradeIds.clear(); $("trades").replaceChildren(); }
+          function resetSymbol() { for (const k of ["mid", "spread", "bidqty", "askqty"]) series.delete(k); $("trades").replaceChildren(); }
           async function loadSymbols() {
             const s = await api("/api/v1/symbols");
             const book = new Set();
@@ -304,17 +304,19 @@ extension StatusPage {
               push("bidqty", now, Number(top.bidQty));
               push("askqty", now, Number(top.askQty));
             }
-            if (l.trade && !tradeIds.has(l.trade.id)) {
-              tradeIds.add(l.trade.id);
-              trades.unshift(l.trade);
-              while (trades.length > TRADES_KEPT) tradeIds.delete(trades.pop().id);
-              $("trades").replaceChildren(...trades.map((t) => el("tr", {}, el("td", {}, utcTime(t.time)), el("td", {}, t.price), el("td", {}, t.qty), el("td", {}, String(t.id)))));
-            }
-            $("trades").setAttribute("data-trades", trades.length);
             if (document.hidden) return;
             chart($("chart-mid"), [{ key: "mid", label: "mid", color: COLORS[0] }]);
             chart($("chart-spread"), [{ key: "spread", label: "spread", color: COLORS[1] }], { zero: true });
             chart($("chart-sizes"), [{ key: "bidqty", label: "bid size", color: COLORS[2] }, { key: "askqty", label: "ask size", color: COLORS[1], dash: true }], { zero: true });
+          }
+
+          // The newest trades, as /api/v1/trades keeps them (every trade, not one per poll).
+          function renderTrades(t) {
+            const body = $("trades");
+            body.replaceChildren(...t.trades.map((x) => el("tr", { class: x.buyerIsMaker ? "sell" : "buy" },
+              el("td", {}, utcTime(x.time)), el("td", {}, x.buyerIsMaker ? "sell" : "buy"), el("td", {}, x.price), el("td", {}, x.qty), el("td", {}, String(x.id)))));
+            body.setAttribute("data-trades", t.trades.length);
+            body.setAttribute("data-newest-id", t.trades.length ? String(t.trades[0].id) : "");
           }
 
           function renderBook(b) {
@@ -342,14 +344,16 @@ extension StatusPage {
             try {
               if (!symbols.length || now - symbolsAt > 60000) await loadSymbols();
               const sym = symbols.find((x) => x.name === selected);
-              const [status, latest, book] = await Promise.all([
+              const [status, latest, trades, book] = await Promise.all([
                 api("/api/v1/status"),
                 sym ? api("/api/v1/latest?symbol=" + encodeURIComponent(sym.name)) : null,
+                sym ? api("/api/v1/trades?symbol=" + encodeURIComponent(sym.name) + "&limit=" + TRADES_SHOWN) : null,
                 sym && sym.book ? api("/api/v1/book?symbol=" + encodeURIComponent(sym.name) + "&depth=" + LADDER_DEPTH).catch((e) => {
                   if (e.status === 503) return null; throw e; }) : null]);
               for (const cap of status.captures) renderCapture(cap, now);
               renderHost(status);
               if (latest) renderLatest(latest, now);
+              if (trades) renderTrades(trades);
               if (book) renderBook(book);
               rounds++;
               document.body.setAttribute("data-rounds", rounds);

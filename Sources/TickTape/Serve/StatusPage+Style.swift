@@ -48,6 +48,7 @@ extension StatusPage {
         .badge { display:inline-block; padding:0 .45em; border-radius:4px; font-size:.8rem; font-weight:600; border:1px solid currentColor; }
         .up { color:var(--good); } .down { color:var(--bad); } .warn { color:var(--warn); }
         tr.down td { background:var(--badbg); }
+        table.trades tr.buy td:nth-child(2) { color:var(--bid); } table.trades tr.sell td:nth-child(2) { color:var(--ask); }
         .alarms { margin:.35rem 0; padding:0; list-style:none; }
         .alarms li { color:var(--bad); background:var(--badbg); border-left:4px solid var(--bad); padding:.2rem .5rem; margin:.2rem 0; }
         .alarms li::before { content:"ALARM "; font-weight:700; }

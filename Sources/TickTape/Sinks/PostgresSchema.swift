@@ -109,22 +109,7 @@ package enum PostgresSchema {
     }
 
     /// `YYYY-MM-DD` of a day number (proleptic Gregorian, UTC).
-    static func dayStamp(_ day: Int64) -> String {
-        let z = day + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int64, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
-        }
-        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
-    }
+    static func dayStamp(_ day: Int64) -> String { UTCInstant.date(days: day) }
 
     // MARK: Inserts
 

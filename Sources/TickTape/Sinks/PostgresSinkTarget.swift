@@ -311,20 +311,23 @@ final class PostgresSinkTarget: SinkTarget {
         return nil
     }
 
+    /// The TLS policy: a certificate is always verified, chain and host name (`verify-ca`, an
+    /// explicit choice, skips only the name). This departs from libpq, whose `prefer` and
+    /// `require` accept any certificate, because an unverified TLS session stops no impostor.
+    /// `prefer` (the default) is plain TCP on loopback, where the bytes never leave the host
+    /// (and Debian's own cluster would otherwise fail on its self-signed "snakeoil"
+    /// certificate), and verified TLS to any other host, so no downgrade can be forced on the
+    /// network.
     private func tls() throws(SinkError) -> PostgresConnection.Configuration.TLS {
         let url = config.url
-        guard url.tls != .disable else { return .disable }
+        guard url.tls != .disable, !(url.tls == .prefer && url.isLoopback) else { return .disable }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
-        switch url.tls {
-        case .disable, .prefer, .require: tls.certificateVerification = .none
-        case .verifyCA: tls.certificateVerification = .noHostnameVerification
-        case .verifyFull: tls.certificateVerification = .fullVerification
-        }
+        tls.certificateVerification = url.tls == .verifyCA ? .noHostnameVerification : .fullVerification
         if let ca = url.rootCertificate { tls.additionalTrustRoots = [.file(ca)] }
         do {
             let context = try NIOSSLContext(configuration: tls)
-            return url.tls == .prefer ? .prefer(context) : .require(context)
+            return .require(context)
         } catch {
             throw SinkError.configuration("TLS setup failed: \(error)")
         }
@@ -345,7 +348,18 @@ final class PostgresSinkTarget: SinkTarget {
             }
         } else if let underlying = e.underlying {
             text += ": \(underlying)"
+            if let hint = tlsHint(underlying) { text += "; " + hint }
         }
         return text
+    }
+
+    /// What to do about a refused server certificate, in words (NIOSSL's own text is BoringSSL's).
+    private static func tlsHint(_ error: any Error) -> String? {
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "the server's TLS certificate does not name the URL's host name (verify-full checks it; verify-ca does not)"
+        }
+        guard "\(error)".contains("CERTIFICATE_VERIFY_FAILED") else { return nil }
+        return "the server's TLS certificate could not be verified: give the CA that signed it as sslrootcert, "
+            + "and connect by a host name the certificate names"
     }
 }

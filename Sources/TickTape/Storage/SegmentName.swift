@@ -47,13 +47,7 @@ package enum SegmentName {
         guard let y = number(0, 4), let mo = number(4, 2), let d = number(6, 2), let h = number(9, 2),
             let mi = number(11, 2), let s = number(13, 2), let ms = number(16, 3), (1...12).contains(mo)
         else { return nil }
-        // Days from the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
+        let days = UTCInstant.days(year: y, month: mo, day: d)
         return ((days * 86_400 + h * 3600 + mi * 60 + s) * 1000 + ms) * 1_000_000
     }
 }

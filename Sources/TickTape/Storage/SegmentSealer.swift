@@ -44,6 +44,9 @@ package final class SegmentSealer: @unchecked Sendable {
 
     /// Segments sealed, segments deleted by retention.
     package let sealedCount = Atomic<Int>(0)
+    /// What the capture's directory holds, as of the last pass (every seal, at least every 10 s).
+    package var onDisk: CaptureDiskFigures { disk.withLock { $0 } }
+    private let disk = Mutex(CaptureDiskFigures())
     package let deletedCount = Atomic<Int>(0)
     /// Jobs waiting.
     package var backlog: Int { queue.withLock { $0.count } }
@@ -145,7 +148,7 @@ package final class SegmentSealer: @unchecked Sendable {
             let now = WallClock.monotonicNanos()
             if now - lastRetentionAt >= 10_000_000_000 || backoff == .zero {
                 lastRetentionAt = now
-                applyRetention()
+                takeInventory()
             }
             if done && queue.withLock({ $0.isEmpty }) { return }
         }
@@ -245,17 +248,22 @@ package final class SegmentSealer: @unchecked Sendable {
         }
     }
 
-    /// One retention pass over the capture's directory.
-    private func applyRetention() {
+    /// Lists the capture's directory: publishes ``onDisk`` and applies retention.
+    private func takeInventory() {
         let policy = retention.withLock { $0 }
-        guard policy.isEnabled else { return }
         let inventory: (sealed: [RetentionPolicy.Segment], totalBytes: Int64)
         do throws(StorageError) {
             inventory = try RetentionPolicy.inventory(directory: directory, endTimes: &endTimes)
         } catch {
-            logger.error("retention: cannot list the capture directory", metadata: ["error": "\(error)"])
+            if policy.isEnabled { logger.error("retention: cannot list the capture directory", metadata: ["error": "\(error)"]) }
             return
         }
+        disk.withLock { $0 = CaptureDiskFigures(sealed: inventory.sealed, totalBytes: inventory.totalBytes, at: WallClock.realtimeNanos()) }
+        if policy.isEnabled { applyRetention(policy, inventory) }
+    }
+
+    /// One retention pass over the capture's directory.
+    private func applyRetention(_ policy: RetentionPolicy, _ inventory: (sealed: [RetentionPolicy.Segment], totalBytes: Int64)) {
         let wanted = policy.selectForDeletion(
             sealed: inventory.sealed, totalBytes: inventory.totalBytes, now: WallClock.realtimeNanos())
         let heldFrom = wanted.isEmpty ? nil : holds?.earliest(capture: capture)

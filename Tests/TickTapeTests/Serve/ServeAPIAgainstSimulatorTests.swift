@@ -12,6 +12,8 @@ import TickTapeSimulator
     struct Expected {
         var bookTicker: [String: Any] = [:]
         var trade: [String: Any] = [:]
+        /// Every btcusdt trade of the fixture, by trade id.
+        var trades: [Int64: [String: Any]] = [:]
         struct Bar { var open: Decimal; var high: Decimal; var low: Decimal; var close: Decimal; var volume: Decimal; var trades: Int }
         var bars: [Int64: Bar] = [:]
 
@@ -37,6 +39,7 @@ import TickTapeSimulator
                 } else if stream == "btcusdt@trade" {
                     guard (data["X"] as? String ?? "MARKET") == "MARKET" else { continue }
                     let t = try #require((data["t"] as? NSNumber)?.int64Value)
+                    trades[t] = data
                     if t > maxT {
                         maxT = t
                         trade = data
@@ -129,6 +132,18 @@ import TickTapeSimulator
         let topTruth = try #require(rig.depth.trueBook(symbol: "btcusdt", atUpdateID: UInt64(topID), limit: 1))
         #expect([top["bidPrice"] as? String, top["bidQty"] as? String] == [topTruth.bids.first?.price, topTruth.bids.first?.quantity])
         #expect([top["askPrice"] as? String, top["askQty"] as? String] == [topTruth.asks.first?.price, topTruth.asks.first?.quantity])
+        // Trades: the fixture's last 20 (and 64) trades, newest first, exactly as sent.
+        let ids = expected.trades.keys.sorted(by: >)
+        for limit in [20, 64] {
+            let listed = try #require(try rig.json("/api/v1/trades?symbol=BTCUSDT&limit=\(limit)")["trades"] as? [[String: Any]])
+            #expect(listed.compactMap { Self.int($0["id"]) } == Array(ids.prefix(limit)), "the last \(limit) trade ids, newest first")
+            for item in listed {
+                let truth = try #require(Self.int(item["id"]).flatMap { expected.trades[$0] })
+                #expect(item["price"] as? String == truth["p"] as? String && item["qty"] as? String == truth["q"] as? String)
+                #expect(Self.int(item["time"]) == Self.int(truth["T"]) && item["buyerIsMaker"] as? Bool == truth["m"] as? Bool)
+            }
+        }
+        #expect(((try rig.json("/api/v1/trades?symbol=ETHUSDT")["trades"]) as? [Any])?.isEmpty == true, "no ETH trades are captured")
         let eth = try rig.json("/api/v1/latest?symbol=ETHUSDT")
         #expect(eth["bookTicker"] is NSNull && eth["trade"] is NSNull && eth["bookTop"] is [String: Any])
 
@@ -199,6 +214,7 @@ import TickTapeSimulator
             port: rig.port,
             targets: [
                 "/api/v1/health", "/api/v1/status", "/api/v1/symbols", "/api/v1/latest?symbol=BTCUSDT", "/api/v1/latest?symbol=ETHUSDT",
+                "/api/v1/trades?symbol=BTCUSDT", "/api/v1/trades?symbol=ETHUSDT&limit=3", "/api/v1/trades?symbol=BTCUSDT&limit=65",
                 "/api/v1/book?symbol=BTCUSDT&depth=5", "/api/v1/book?symbol=ETHUSDT", "/api/v1/bars?symbol=BTCUSDT&interval=1s",
                 "/api/v1/bars?symbol=BTCUSDT&interval=1s&from=2999-01-01T00:00:00Z", "/fapi/v1/depth?symbol=BTCUSDT&limit=5",
                 "/api/v1/latest", "/api/v1/latest?symbol=XRPUSDT", "/api/v1/book?symbol=BTCUSDT&depth=0",

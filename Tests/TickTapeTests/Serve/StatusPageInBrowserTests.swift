@@ -154,6 +154,15 @@ import TickTapeSimulator
             if shownID == apiID { #expect(ladder["bestBid"] as? String == apiBids.first?.first) }
             booksCompared += 1
         }
+        // The trade list: the API's latest trades of the shown symbol (the recording is over by
+        // the last sample, so both see its last 20 trades).
+        let last = try #require(samples.last?["shown"] as? [String: Any])
+        let shownSymbol = try #require((last["ladder"] as? [String: Any])?["symbol"] as? String)
+        let tradesReply = try get("/api/v1/trades?symbol=\(shownSymbol)&limit=20", token: token)
+        let apiTrades = try #require(tradesReply.json?["trades"] as? [[String: Any]], "\(tradesReply.status) \(tradesReply.text.prefix(200))")
+        #expect(apiTrades.count > 1, "the recording has trades of \(shownSymbol)")
+        #expect(last["trades"] as? Int == apiTrades.count, "the page lists every one of the latest trades")
+        #expect(last["newestTradeId"] as? String == (apiTrades.first?["id"] as? NSNumber).map { "\($0)" })
         #expect(windowsCompared >= 1, "at least one sample caught the page and the API on the same telemetry window")
         #expect(booksCompared == samples.count)
     }

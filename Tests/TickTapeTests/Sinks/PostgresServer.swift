@@ -27,13 +27,20 @@ final class PostgresServer: @unchecked Sendable {
         return nil
     }
 
-    init() throws {
+    /// With `tls`, the server also speaks TLS with a certificate for `localhost` (DNS name only,
+    /// no IP address) signed by a CA made for the test, whose certificate is ``caFile``.
+    private let tls: Bool
+    var caFile: String { directory + "/ca.pem" }
+
+    init(tls: Bool = false) throws {
         guard let bin = Self.binaries else { throw PostgresServerError("initdb not found (apt-get install postgresql-15)") }
         self.bin = bin
+        self.tls = tls
         directory = NSTemporaryDirectory() + "ticktape-pg-\(UInt64.random(in: 0...UInt64.max))"
         port = try Self.freePort()
         asUser = getuid() == 0 ? "nobody" : nil
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if tls { try Self.makeCertificates(in: directory) }
         let pwfile = directory + "/pw"
         try Self.password.write(toFile: pwfile, atomically: true, encoding: .utf8)
         if asUser != nil {
@@ -48,8 +55,24 @@ final class PostgresServer: @unchecked Sendable {
 
     /// Starts (or restarts) the server and waits until it accepts connections.
     func start() throws {
-        let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=40"
+        var options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=40"
+        if tls { options += " -c ssl=on -c ssl_cert_file=\(directory)/server.crt -c ssl_key_file=\(directory)/server.key" }
         try runAsServer(bin + "/pg_ctl", ["-D", directory + "/data", "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
+    }
+
+    /// A CA and a server certificate for `localhost` it signed (openssl, EC P-256, valid 2 days).
+    private static func makeCertificates(in dir: String) throws {
+        let openssl = "/usr/bin/openssl"
+        try "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n"
+            .write(toFile: dir + "/server.ext", atomically: true, encoding: .utf8)
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try run(openssl, ["req", "-x509"] + ec + ["-keyout", dir + "/ca.key", "-out", dir + "/ca.pem", "-days", "2",
+            "-subj", "/CN=ticktape test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"])
+        try run(openssl, ["req"] + ec + ["-keyout", dir + "/server.key", "-out", dir + "/server.csr", "-subj", "/CN=localhost"])
+        try run(openssl, ["x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key",
+            "-CAcreateserial", "-out", dir + "/server.crt", "-days", "2", "-extfile", dir + "/server.ext"])
+        // PostgreSQL refuses a key that others can read.
+        try run("/bin/chmod", ["600", dir + "/server.key"])
     }
 
     /// Stops the server (fast: open connections are closed).

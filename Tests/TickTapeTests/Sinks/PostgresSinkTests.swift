@@ -119,6 +119,43 @@ struct PostgresSinkTests {
         #expect(try pg.count("SELECT count(*) FROM pg_partitioned_table") == 5)
     }
 
+    /// A user that may connect but not create tables (PostgreSQL 15's default for `public`):
+    /// the sink says which right is missing, capture goes on, and once the right is granted the
+    /// sink loads everything, exactly.
+    @Test func aUserWithoutRightsIsToldWhatItLacksAndLoadsEverythingOnceGranted() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let pg = try PostgresServer()
+        defer { pg.stop() }
+        _ = try pg.query("CREATE ROLE loader LOGIN PASSWORD '\(PostgresServer.password)'")
+        try PostgresServer.password.write(toFile: dir.path + "/pgpass", atomically: true, encoding: .utf8)
+        let sink = Self.sinkBlock(pg, passwordFile: dir.path + "/pgpass")
+            .replacingOccurrences(of: "postgres://\(PostgresServer.superuser)@", with: "postgres://loader@")
+        let count = 12_000
+        let (simulator, engine, config) = try await Self.startCapture(dir: dir.path, count: count, interval: .microseconds(500), sink: sink)
+        let sinks = try SinkService(config: config, holds: engine.retentionHolds, logger: testLogger)
+        sinks.start()
+        let stats = try #require(sinks.statistics.first)
+        let refused = await eventually { (stats.lastError ?? "").contains("SQLSTATE 42501") }
+        #expect(refused, "\(stats.lastError ?? "no error")")
+        #expect(stats.lastError?.contains("lacks a privilege") == true, "\(stats.lastError ?? "")")
+        #expect(stats.rowsWritten.load(ordering: .relaxed) == 0)
+        #expect(sinks.statusSummary()?.contains("SINK pg DOWN") == true)
+
+        _ = try pg.query("GRANT CREATE ON SCHEMA public TO loader")
+        #expect(await eventually(timeout: .seconds(60)) { simulator.messageCount >= count })
+        #expect(await eventually(timeout: .seconds(30)) { engine.captures[0].writer.linesWritten.load(ordering: .relaxed) >= count })
+        await engine.stop()
+        try await simulator.stop()
+        let captureDirectory = dir.path + "/data/c"
+        let lines = try readCaptureLines(captureDirectory).count
+        #expect(lines == count)
+        #expect(await eventually(timeout: .seconds(60)) { stats.linesConsumed.load(ordering: .relaxed) >= lines })
+        await sinks.stop()
+        try Self.expectExact(pg, captureDirectory: captureDirectory)
+        #expect(try pg.query("SELECT tableowner FROM pg_tables WHERE tablename = 'trades'") == ["loader"])
+    }
+
     @Test func aRestartedSinkResumesFromItsCursorWithoutDuplicates() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
@@ -205,5 +242,65 @@ struct PostgresSinkTests {
         await service.stop()
         await engine.stop()
         try await simulator.stop()
+    }
+
+    /// TLS against a real PostgreSQL with a certificate for `localhost` from a CA of the test's
+    /// own: verified when asked (`verify-full` with the CA), refused when the name does not
+    /// match or the CA is not trusted (`require` checks too, unlike libpq), and the default
+    /// `prefer` is plain TCP on loopback. What each connection really is comes from the server
+    /// (`pg_stat_ssl`), not from the sink.
+    @Test func tlsIsAlwaysVerifiedAndThePlainDefaultIsLoopbackOnly() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let pg = try PostgresServer(tls: true)
+        defer { pg.stop() }
+        try PostgresServer.password.write(toFile: dir.path + "/pw", atomically: true, encoding: .utf8)
+        _ = try pg.query("CREATE DATABASE viatls")
+        _ = try pg.query("CREATE DATABASE viaplain")
+        let user = PostgresServer.superuser
+        func sink(_ name: String, _ url: String) -> String {
+            """
+            [[sink]]
+            name = "\(name)"
+            kind = "postgres"
+            url = "\(url)"
+            password_file = "\(dir.path)/pw"
+            batch_size = 500
+            batch_interval = "50ms"
+            connect_timeout = "2s"
+            retry_max = "1s"
+            """
+        }
+        let sinks = [
+            sink("verified", "postgres://\(user)@localhost:\(pg.port)/viatls?sslmode=verify-full&sslrootcert=\(pg.caFile)"),
+            sink("wrongname", "postgres://\(user)@127.0.0.1:\(pg.port)/viatls?sslmode=verify-full&sslrootcert=\(pg.caFile)"),
+            sink("untrusted", "postgres://\(user)@127.0.0.1:\(pg.port)/viatls?sslmode=require"),
+            sink("loopback", "postgres://\(user)@127.0.0.1:\(pg.port)/viaplain"),
+        ].joined(separator: "\n")
+        let (simulator, engine, config) = try await Self.startCapture(dir: dir.path, count: 3_000, interval: .microseconds(500), sink: sinks)
+        let service = try SinkService(config: config, holds: engine.retentionHolds, logger: testLogger)
+        service.start()
+        let s = service.statistics
+        let loaded = await eventually(timeout: .seconds(60)) {
+            s[0].rowsWritten.load(ordering: .relaxed) > 0 && s[3].rowsWritten.load(ordering: .relaxed) > 0
+                && s[1].lastError != nil && s[2].lastError != nil
+        }
+        let connections = try pg.query(
+            """
+            SELECT a.application_name || '=' || s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+            WHERE a.application_name LIKE 'ticktape sink %' ORDER BY 1
+            """)
+        await service.stop()
+        await engine.stop()
+        try await simulator.stop()
+        try #require(loaded, "errors: \(s.map { $0.lastError ?? "none" })")
+        #expect(connections.contains("ticktape sink verified=true"), "\(connections)")
+        #expect(connections.contains("ticktape sink loopback=false"), "\(connections)")
+        #expect(!connections.contains { $0.contains("wrongname") || $0.contains("untrusted") }, "\(connections)")
+        #expect(s[1].rowsWritten.load(ordering: .relaxed) == 0 && s[2].rowsWritten.load(ordering: .relaxed) == 0)
+        let wrongName = s[1].lastError ?? "", untrusted = s[2].lastError ?? ""
+        print("tls test: wrong name: \(wrongName)\ntls test: untrusted: \(untrusted)")
+        #expect(wrongName.contains("certificate") && wrongName.contains("host name"), "\(wrongName)")
+        #expect(untrusted.contains("certificate"), "\(untrusted)")
     }
 }

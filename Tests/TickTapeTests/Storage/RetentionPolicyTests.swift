@@ -53,6 +53,30 @@ import Testing
             sealed: inventory.sealed, totalBytes: inventory.totalBytes, now: 0).isEmpty)
     }
 
+    @Test func theSealerReportsWhatTheFolderHoldsAndWhatWasSealedTodayUTC() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let day: Int64 = 86_400_000_000_000
+        let todayStarts = WallClock.realtimeNanos() / day * day
+        // Two segments that ended yesterday (UTC), three that end today, one still open.
+        _ = try sealSegments(dir.path, count: 2, start: todayStarts - 3_600_000_000_000)
+        _ = try sealSegments(dir.path, count: 3, start: todayStarts + 1_000_000_000)
+        _ = try F.writePlain(directory: dir.path, base: "t-20200101T000000.000Z-000", suffix: ".tape.open", count: 5)
+        let sealer = SegmentSealer(capture: "t", directory: dir.path, identity: F.identity, retention: RetentionPolicy(), logger: testLogger)
+        sealer.start()
+        let listed = await eventually(timeout: .seconds(10)) { sealer.onDisk.listedAt > 0 }
+        await sealer.finish()
+        try #require(listed)
+        let figures = sealer.onDisk
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        let bytes = try names.reduce(Int64(0)) {
+            $0 + ((try FileManager.default.attributesOfItem(atPath: dir.path + "/" + $1)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+        #expect(figures.bytes == bytes, "every file of the folder, open segment included")
+        #expect(figures.sealedSegments == 5)
+        #expect(figures.sealedToday == 3, "\(figures)")
+    }
+
     @Test func theSealerAppliesRetentionAndLogsEachDeletion() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
