@@ -158,7 +158,8 @@ import Glibc
         #expect(rig.wasRotating(connection: 1, at: "reloading configuration"), "the drain met connection 1 mid-rotation")
         // Still capturing on the remaining connection, then a clean stop.
         let before = (try? readCaptureLines(rig.captureDir).count) ?? 0
-        #expect(await eventually(timeout: .seconds(10)) { ((try? readCaptureLines(rig.captureDir).count) ?? 0) > before + 200 })
+        let flowing = await eventually(timeout: .seconds(10)) { ((try? readCaptureLines(rig.captureDir).count) ?? 0) > before + 200 }
+        #expect(flowing, "lines before \(before), now \((try? readCaptureLines(rig.captureDir).count) ?? -1); daemon log:\n\(rig.logText.split(separator: "\n").suffix(30).joined(separator: "\n"))")
         let stopBegan = ContinuousClock.now
         kill(rig.daemon.processIdentifier, SIGTERM)
         #expect(await DaemonProcessTests.waitForExit(rig.daemon, timeout: limit), "stopped within TimeoutStopSec")

@@ -51,6 +51,10 @@ let testLogger: Logger = {
 /// Every capture line under `directory/<capture>`, across segments in name order: sealed
 /// (`.tape.gz`, decompressed) and plain (`.tape`, `.tape.open`; a plain file whose segment is
 /// also sealed is skipped, so a segment caught mid-seal is not read twice).
+///
+/// A running daemon renames files under the reader's feet (`.tape.open` → `.tape` at close,
+/// `.tape` → `.tape.gz` at seal, within a few hundred ms of each other when segments are
+/// small): a file listed and gone by the time it is read is read under its next name.
 func readCaptureLines(_ directory: String) throws -> [String] {
     let names = try FileManager.default.contentsOfDirectory(atPath: directory)
     let sealed = Set(names.filter { $0.hasSuffix(".tape.gz") }.map { String($0.dropLast(3)) })
@@ -59,8 +63,19 @@ func readCaptureLines(_ directory: String) throws -> [String] {
     }.sorted()
     var lines: [String] = []
     for file in files {
-        let path = "\(directory)/\(file)"
-        let bytes = file.hasSuffix(".gz") ? try gunzip(path) : Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let base = file.hasSuffix(".tape.open") ? String(file.dropLast(5)) : file.hasSuffix(".tape.gz") ? String(file.dropLast(3)) : file
+        let successors = [file, base, base + ".gz"].drop { $0 != file }
+        var bytes: [UInt8]?
+        var lastError: (any Error)?
+        for name in successors where bytes == nil {
+            let path = "\(directory)/\(name)"
+            do {
+                bytes = name.hasSuffix(".gz") ? try gunzip(path) : Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                lastError = error
+            }
+        }
+        guard let bytes else { throw lastError! }
         let text = String(decoding: bytes, as: UTF8.self)
         lines.append(contentsOf: text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))
     }
