@@ -152,7 +152,7 @@ SHOWN = r"""(() => {
       p99: r.dataset.latencyP99 === '' ? null : Number(r.dataset.latencyP99),
       p50: r.dataset.latencyP50 === '' ? null : Number(r.dataset.latencyP50)}))}));
   return {
-    rounds: Number(document.body.dataset.rounds || 0),
+    rounds: Number((document.body && document.body.dataset.rounds) || 0),
     connectionsUp: s.dataset.connectionsUp === '' ? null : Number(s.dataset.connectionsUp),
     connections: s.dataset.connections === '' ? null : Number(s.dataset.connections),
     captures,
@@ -203,7 +203,7 @@ async def until(deadline, probe, what):
 async def screenshot(tab, path, width, height, scale, mobile):
     await tab.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale, mobile=mobile)
     # Two poll rounds at the new width so the charts are drawn for it.
-    rounds = await tab.evaluate("Number(document.body.dataset.rounds || 0)")
+    rounds = await tab.evaluate("Number((document.body && document.body.dataset.rounds) || 0)")
     await until(time.monotonic() + 10, lambda: _rounds_past(tab, rounds + 1), "redraw after resize")
     full = await tab.evaluate("Math.ceil(document.documentElement.scrollHeight)")
     await tab.call("Emulation.setDeviceMetricsOverride", width=width, height=int(full), deviceScaleFactor=scale, mobile=mobile)
@@ -214,7 +214,7 @@ async def screenshot(tab, path, width, height, scale, mobile):
 
 
 async def _rounds_past(tab, n):
-    r = await tab.evaluate("Number(document.body.dataset.rounds || 0)")
+    r = await tab.evaluate("Number((document.body && document.body.dataset.rounds) || 0)")
     return r >= n, r
 
 
@@ -282,9 +282,9 @@ async def hold(args):
                 for t in tabs:
                     await until(deadline, lambda t=t: _rounds_past(t, 2), "each page polls")
                 print(json.dumps({"event": "pages-ready", "pages": args.pages}), flush=True)
-                start = [await t.evaluate("Number(document.body.dataset.rounds || 0)") for t in tabs]
+                start = [await t.evaluate("Number((document.body && document.body.dataset.rounds) || 0)") for t in tabs]
                 await asyncio.sleep(args.seconds)
-                end = [await t.evaluate("Number(document.body.dataset.rounds || 0)") for t in tabs]
+                end = [await t.evaluate("Number((document.body && document.body.dataset.rounds) || 0)") for t in tabs]
                 errors = [e for t in tabs for e in t.errors()]
             finally:
                 for t in tabs:

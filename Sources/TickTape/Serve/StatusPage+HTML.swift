@@ -61,7 +61,7 @@ extension StatusPage {
             <div id="sinks" class="muted">none</div>
           </section>
         </main>
-        <footer class="muted">Polls <code>/api/v1/status</code>, <code>/latest</code> and <code>/book</code> once a second;
+        <footer class="muted">Polls <code>/api/v1/status</code>, <code>/latest</code>, <code>/trades</code> and <code>/book</code> once a second;
         charts keep the last 15 minutes in this tab. Times are UTC.</footer>
         <script>
         \(script)
