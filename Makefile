@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= etc/ticktape.toml
 PREFIX ?= /usr/local
 
-.PHONY: bootstrap build release run test test-systemd test-completeness install clean bench-e2e bench-micro
+.PHONY: bootstrap build release run test test-systemd test-completeness install deb clean bench-e2e bench-micro
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -58,3 +58,8 @@ bench-micro:
 
 clean:
 	rm -rf .build
+
+## The Debian 12 package .build/deb/ticktape_<version>-1_amd64.deb (scripts/build-deb; dpkg-deb,
+## no network): `apt install ./.build/deb/ticktape_*_amd64.deb` on a server with no toolchain.
+deb: release
+	scripts/build-deb --bin-dir .build/release

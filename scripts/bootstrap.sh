@@ -5,8 +5,10 @@
 set -euo pipefail
 
 # postgresql-15 + postgresql-client-15: the PostgreSQL sink tests start their own server (initdb).
+# dpkg-dev (dpkg-shlibdeps), binutils (strip), lintian: `make deb` and its test under systemd.
 packages=(zlib1g-dev libsystemd-dev openssl gzip ca-certificates pkg-config python3 python3-prometheus-client
-    python3-websockets python3-yaml python3-jsonschema systemd util-linux chromium postgresql-15 postgresql-client-15)
+    python3-websockets python3-yaml python3-jsonschema systemd util-linux chromium postgresql-15 postgresql-client-15
+    dpkg-dev binutils lintian)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

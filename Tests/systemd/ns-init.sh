@@ -18,7 +18,7 @@ stage=$1
 # Scratch space for overlay upper/work dirs.
 mount -t tmpfs -o mode=0700 ticktape-stage "$stage"
 
-# /etc, /var, /usr/local: copy-on-write overlays over the host's, so that systemd-sysusers,
+# /etc, /var, /usr, /usr/local: copy-on-write overlays over the host's, so that systemd-sysusers,
 # scripts/install.sh, journald, systemd's own state (/var/lib/systemd) and everything else
 # may write while the host's files stay as they are.
 overlay() {
@@ -30,6 +30,8 @@ overlay() {
 }
 overlay /etc
 overlay /var
+# /usr too, so that the Debian package can be installed (dpkg writes /usr/bin, /usr/share).
+overlay /usr
 overlay /usr/local
 
 # Fresh, empty file systems. /tmp must be one: systemd-tmpfiles empties /tmp at boot.

@@ -60,7 +60,9 @@ case "$repo/" in
         copy=$(mktemp -d /srv/ticktape-systemd-test.XXXXXX)
         mkdir -p "$copy/bin" "$copy/Tests"
         cp -a "$repo/Tests/systemd" "$copy/Tests/"
-        cp -a "$repo/scripts" "$repo/deploy" "$repo/etc" "$repo/docs" "$repo/README.md" "$copy/"
+        cp -a "$repo/scripts" "$repo/deploy" "$repo/etc" "$repo/docs" "$repo/README.md" "$repo/CHANGELOG.md" "$copy/"
+        mkdir -p "$copy/Sources/TickTape/Support"
+        cp "$repo/Sources/TickTape/Support/TickTapeVersion.swift" "$copy/Sources/TickTape/Support/"
         cp "$bin_dir/ticktaped" "$bin_dir/ticktape" "$copy/bin/"
         echo "   checkout is below a path the namespace replaces; running from $copy"
         rc=0
@@ -98,6 +100,8 @@ host_snapshot() {
             /run/systemd/system /var/log/journal /var/lib/systemd; do
             echo "$d: $(ls -A "$d" 2>/dev/null | tr '\n' ' ' || echo absent)"
         done
+        echo "/usr/bin: $(ls /usr/bin | grep -c .) entries, ticktape: $(ls /usr/bin/ticktape* 2>/dev/null || echo none)"
+        echo "dpkg ticktape: $(dpkg-query -W -f '${Status} ${Version}' ticktape 2>/dev/null || echo absent)"
         echo "hostname $(hostname)"
         echo "## cgroups"; ls -A "$(host_cgroup2_root)" | grep ticktape || true
     }
@@ -181,6 +185,33 @@ done
 # --- 2. boot systemd in a namespace --------------------------------------------------------
 rm -rf "$work"
 mkdir -p "$work"
+
+# The Debian package (scripts/build-deb, as `make deb`), twice: revisions 1 and 2 of the same
+# binaries, for the install and the upgrade in h). gzip (lintian accepts it) and uncompressed
+# instead of xz: the same packages, faster.
+DEB1="" DEB2=""
+if command -v dpkg-deb >/dev/null && command -v dpkg-shlibdeps >/dev/null && command -v strip >/dev/null; then
+    t0=$(now_ms)
+    if DEB1=$(DEB_COMPRESSION=gzip "$repo/scripts/build-deb" --bin-dir "$bin_dir" --revision 1 --out "$work/deb" 2>"$work/build-deb.log") &&
+        DEB2=$(DEB_COMPRESSION=none "$repo/scripts/build-deb" --bin-dir "$bin_dir" --revision 2 --out "$work/deb" 2>>"$work/build-deb.log"); then
+        pass "deb build" "$(basename "$DEB1"), $(basename "$DEB2") in $(($(now_ms) - t0)) ms; Depends: $(dpkg-deb -f "$DEB1" Depends)"
+    else
+        fail "deb build" "$(tail -3 "$work/build-deb.log" | tr '\n' ' ')"
+        DEB1=""
+    fi
+    if [ -n "$DEB1" ] && command -v lintian >/dev/null; then
+        lint=$(lintian "$DEB1" 2>&1 | grep -v 'running with root privileges')
+        # Kept: initial-upload-closes-no-bugs (the package is not uploaded to Debian).
+        unexpected=$(echo "$lint" | grep -E '^[EW]:' | grep -v 'initial-upload-closes-no-bugs' || true)
+        if [ -z "$unexpected" ]; then
+            pass "deb lintian" "no errors; warnings kept: $(echo "$lint" | grep -c '^W:') (initial-upload-closes-no-bugs)"
+        else
+            fail "deb lintian" "$(echo "$unexpected" | head -5 | tr '\n' ' ')"
+        fi
+    fi
+else
+    note "deb: dpkg-deb, dpkg-shlibdeps or strip missing (apt-get install dpkg-dev binutils): package checks skipped"
+fi
 ns_remove_stale_cgroups
 HOST_BEFORE=$(host_snapshot)
 TMP_BEFORE=$(tmp_snapshot)
@@ -475,6 +506,74 @@ if [ "$stop_rc" -eq 0 ] && [ "$((t1 - t0))" -lt 30000 ] && [ "$active" = inactiv
 else
     fail "g) clean stop" "rc=$stop_rc ${stop_s} s state=$active result=$result; $(echo "$closed" | head -1)"
     echo "$closed" | tail -n +2 | sed 's/^/    /'
+fi
+
+# --- h) the Debian package: install, start, upgrade while capturing, remove, purge ---------
+if [ -n "$DEB1" ]; then
+    apt_() { in_ns env DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@" 2>&1; }
+    status_of() { in_ns dpkg-query -W -f '${Status} ${Version}' ticktape 2>/dev/null || echo absent; }
+    # A server with nothing of ticktape on it: the install.sh installation and the earlier
+    # checks' files go first.
+    sysctl_ disable "$UNIT" >/dev/null 2>&1
+    in_ns rm -f /usr/local/bin/ticktaped /usr/local/bin/ticktape /usr/local/lib/systemd/system/ticktape.service \
+        /usr/local/lib/sysusers.d/ticktape.conf /usr/local/lib/tmpfiles.d/ticktape.conf
+    in_ns sh -c 'rm -rf /var/lib/ticktape/* /etc/ticktape/*'
+    # Container images ship a policy-rc.d that forbids maintainer scripts to start or stop
+    # services; a server does not (the file is in the namespace's /usr overlay).
+    in_ns rm -f /usr/sbin/policy-rc.d
+    sysctl_ daemon-reload
+    if ! in_ns findmnt -n -o FSTYPE /usr | grep -q overlay; then
+        fail "h) deb install" "/usr is not an overlay inside the namespace: not installing a package there"
+    else
+        out=$(apt_ install "$DEB1")
+        st=$(status_of)
+        if [ "$st" = "install ok installed 0.1.0-1" ] && in_ns test -x /usr/bin/ticktaped && in_ns id ticktape >/dev/null 2>&1 &&
+            [ "$(sysctl_ is-enabled "$UNIT" 2>&1)" = enabled ] && [ "$(prop ActiveState)" = inactive ] &&
+            [ "$(prop FragmentPath)" = /lib/systemd/system/ticktape.service ]; then
+            pass "h) deb install" "apt-get install ./$(basename "$DEB1"): $st, user ticktape, unit enabled and not started (first install)"
+        else
+            fail "h) deb install" "$st; enabled=$(sysctl_ is-enabled "$UNIT" 2>&1) active=$(prop ActiveState) $(echo "$out" | tail -3 | tr '\n' ' ')"
+        fi
+        # The operator's edit, then the start.
+        config_one | write_file "$CONF"
+        conf_sum=$(in_ns sha256sum "$CONF" | cut -c1-16)
+        start_ns=$(ns_ns)
+        sysctl_ start "$UNIT"
+        wait_until 20 tape after "$DATA/btcusdt-book" "$start_ns" >/dev/null
+        pid1=$(prop MainPID)
+        up_ns=$(ns_ns)
+        out=$(apt_ install "$DEB2")
+        st=$(status_of)
+        pid2=$(prop MainPID)
+        wait_until 20 tape after "$DATA/btcusdt-book" "$(($(ns_ns) + 500000000))" >/dev/null
+        cont=$(tape continuity "$DATA/btcusdt-book" $((up_ns - 2000000000)) "$(ns_ns)")
+        gap=$(echo "$cont" | sed -n 's/.*max_gap_ms=\([0-9.inf]*\).*/\1/p')
+        if [ "$st" = "install ok installed 0.1.0-2" ] && [ "$(prop ActiveState)" = active ] && [ "$pid2" != "$pid1" ] &&
+            [ "$(in_ns sha256sum "$CONF" | cut -c1-16)" = "$conf_sum" ] &&
+            python3 -c "import sys; sys.exit(0 if float('$gap') <= 5000 else 1)" 2>/dev/null; then
+            pass "h) deb upgrade" "to 0.1.0-2 while capturing: restarted (MainPID $pid1 -> $pid2), edited config kept, capture across the upgrade: $cont"
+        else
+            fail "h) deb upgrade" "$st active=$(prop ActiveState) MainPID $pid1 -> $pid2; $cont; $(echo "$out" | tail -3 | tr '\n' ' ')"
+        fi
+        out=$(apt_ remove ticktape)
+        st=$(status_of)
+        kept=$(in_ns sh -c "ls /var/lib/ticktape/btcusdt-book | grep -c tape")
+        if [ "$st" = "deinstall ok config-files 0.1.0-2" ] && ! in_ns test -e /usr/bin/ticktaped &&
+            [ "$(prop ActiveState)" = inactive ] && [ "${kept:-0}" -gt 0 ] &&
+            [ "$(in_ns sha256sum "$CONF" | cut -c1-16)" = "$conf_sum" ]; then
+            pass "h) deb remove" "stopped, binaries gone; $kept capture files and the edited config kept"
+        else
+            fail "h) deb remove" "$st active=$(prop ActiveState) files=$kept $(echo "$out" | tail -3 | tr '\n' ' ')"
+        fi
+        out=$(apt_ purge ticktape)
+        st=$(status_of)
+        left=$(in_ns sh -c 'ls -A /var/lib/ticktape /etc/ticktape 2>/dev/null | grep -v ":$" | grep -c .')
+        if { [ "$st" = absent ] || [ "${st%% *}" = unknown ]; } && [ "${left:-1}" -eq 0 ]; then
+            pass "h) deb purge" "package gone ($st); /var/lib/ticktape and /etc/ticktape emptied without a prompt"
+        else
+            fail "h) deb purge" "$st; $left files left; $(echo "$out" | tail -3 | tr '\n' ' ')"
+        fi
+    fi
 fi
 
 note "total $(( ($(now_ms) - TEST_START_MS) / 1000 )) s"
