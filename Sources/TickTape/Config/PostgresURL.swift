@@ -151,25 +151,6 @@ package struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
     /// `%XX` decoded, or nil when an escape is malformed or the result is not UTF-8.
     static func percentDecoded(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let b = iterator.next() {
-            if b == UInt8(ascii: "%") {
-                guard let h = iterator.next(), let l = iterator.next(), let hv = hex(h), let lv = hex(l) else { return nil }
-                bytes.append(hv << 4 | lv)
-            } else {
-                bytes.append(b)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hex(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        PercentDecoding.bytes(text, formEncoded: false).flatMap { String(validating: $0, as: UTF8.self) }
     }
 }

@@ -105,10 +105,9 @@ final class ReplayClientHandler: ChannelInboundHandler {
                 handleBinance(ControlMessage(text: message))
             }
         case .ping:
-            var payload = frame.unmaskedData
+            let payload = frame.unmaskedData
             var pong = context.channel.allocator.buffer(capacity: 10 + payload.readableBytes)
-            pong.writeWebSocketFrameHeader(opcode: .pong, payloadLength: payload.readableBytes)
-            pong.writeBuffer(&payload)
+            pong.writeWebSocketFrame(opcode: .pong, payload: payload)
             context.writeAndFlush(NIOAny(pong), promise: nil)
         case .pong:
             return

@@ -109,10 +109,9 @@ final class RelayClientHandler: ChannelInboundHandler {
             handleControl(ControlMessage(text: String(buffer: text)), context: context)
         case .ping:
             guard admit() else { return }
-            var payload = frame.unmaskedData
-            var pong = context.channel.allocator.buffer(capacity: 2 + payload.readableBytes)
-            pong.writeWebSocketFrameHeader(opcode: .pong, payloadLength: payload.readableBytes)
-            pong.writeBuffer(&payload)
+            let payload = frame.unmaskedData
+            var pong = context.channel.allocator.buffer(capacity: 10 + payload.readableBytes)
+            pong.writeWebSocketFrame(opcode: .pong, payload: payload)
             context.writeAndFlush(NIOAny(pong), promise: nil)
         case .pong:
             return
