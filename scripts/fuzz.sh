@@ -51,7 +51,7 @@ for t in "${targets[@]}"; do
             Sources/TickTape/Exchange/SequenceRule.swift Sources/TickTape/Exchange/UTF8Validation.swift ;;
     config)
         build config Fuzz/ConfigParserFuzzer.swift Sources/TickTape/Config/*.swift \
-            Sources/TickTape/Storage/RetentionPolicy.swift Sources/TickTape/Support/WallClock.swift \
+            Sources/TickTape/Storage/RetentionPolicy.swift Sources/TickTape/Support/WallClock.swift Sources/TickTape/Support/PercentDecoding.swift \
             Sources/TickTape/Support/POSIXIO.swift Sources/TickTape/REST/RestMarket.swift \
             Sources/TickTape/REST/RestEndpoint.swift Sources/TickTape/Analytics/BarInterval.swift ;;
     *) echo "fuzz: unknown target $t (frames | config)" >&2; exit 2 ;;
