@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // The PostgreSQL sink (issue #16): the maintained NIO client (binds, TLS, SCRAM).
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // SHA-256 of sealed segments and the S3 sink's SigV4 (HMAC-SHA256); postgres-nio builds it already.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(name: "CTickTapeLinux"),
@@ -50,6 +52,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -68,7 +71,7 @@ let package = Package(
         // What only the `ticktape` CLI uses (reports, the segment verifier): kept out of the daemon binary.
         .target(
             name: "TickTapeTools",
-            dependencies: ["TickTape"]
+            dependencies: ["TickTape", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "TickTapeDaemon",
@@ -115,6 +118,7 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Fixtures")]
         ),

@@ -1,3 +1,4 @@
+import Crypto
 import TickTape
 
 /// Checks a sealed segment against its manifest: the data file's size and SHA-256, that it is

@@ -3,26 +3,21 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// Fetches REST depth snapshots over ticktape's own NIO stack (NIOPosix, NIOSSL, NIOHTTP1).
+/// Fetches REST depth snapshots over ticktape's own NIO stack (``OneShotHTTPClient``: NIOPosix,
+/// NIOSSL, NIOHTTP1, the sessions' TLS rules).
 ///
-/// Why NIOHTTP1 and not async-http-client: a snapshot is one `GET` at most a few times a second, for which
-/// a pool, redirects, proxies and decompression buy nothing, while AHC would add its dependency tree to every
-/// build; the pipeline here is the sessions' pipeline minus the WebSocket upgrade, so TLS is configured and
-/// verified by exactly the same code paths (see ARCHITECTURE.md, "REST snapshots").
+/// One TCP (and TLS) connection per request, closed after the response: at Binance's budget of
+/// about 120 snapshots a minute the handshake costs nothing worth a keep-alive pool, and no idle
+/// connection has to be watched. The body is checked only for the snapshot's outline (its
+/// `lastUpdateId`, `bids` and `asks`); the book engine parses the levels.
 ///
-/// One TCP (and TLS) connection per request, closed after the response (`Connection: close`): at Binance's
-/// budget of about 120 snapshots a minute the handshake costs nothing worth a keep-alive pool, and no idle
-/// connection has to be watched. Every request has one deadline covering connect, TLS, request and the
-/// whole response. The body is checked only for the snapshot's outline (its `lastUpdateId`, `bids` and
-/// `asks`); the book engine parses the levels.
-///
-/// Everything runs on `eventLoop`; ``fetch(symbol:limit:)`` may be called from any thread.
+/// ``fetch(symbol:limit:)`` may be called from any thread.
 package final class DepthSnapshotClient: Sendable {
     package let endpoint: RestEndpoint
     package let market: RestMarket
-    package let eventLoop: any EventLoop
+    package var eventLoop: any EventLoop { http.eventLoop }
     package let timeout: Duration
-    private let tls: NIOSSLContext?
+    private let http: OneShotHTTPClient
     private let userAgent: String
 
     /// A snapshot of 5000 levels is about 300 KB; anything much larger is not a snapshot.
@@ -37,22 +32,9 @@ package final class DepthSnapshotClient: Sendable {
     ) throws {
         self.endpoint = endpoint
         self.market = market
-        self.eventLoop = eventLoop
         self.timeout = timeout
-        self.tls = endpoint.useTLS ? try Self.makeTLSContext(caFile: caFile) : nil
+        self.http = try OneShotHTTPClient(endpoint: endpoint, eventLoop: eventLoop, caFile: caFile)
         self.userAgent = "ticktape/\(TickTapeVersion.current)"
-    }
-
-    /// The sessions' trust rules (`Capture.makeTLSContext`): TLS 1.2 or later, the certificate chain and
-    /// host name fully verified against the system trust store plus an optional extra CA.
-    static func makeTLSContext(caFile: String?) throws -> NIOSSLContext {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        tls.certificateVerification = .fullVerification
-        if let caFile {
-            tls.additionalTrustRoots = [.file(caFile)]
-        }
-        return try NIOSSLContext(configuration: tls)
     }
 
     /// `GET <depthPath>?symbol=<SYMBOL>&limit=<limit>`; the symbol may be given in either case.
@@ -66,59 +48,23 @@ package final class DepthSnapshotClient: Sendable {
             return loop.makeFailedFuture(
                 DepthSnapshotError.invalidRequest("limit \(limit) is not accepted on \(self.market.rawValue); use \(self.market.acceptedLimits)"))
         }
-        let promise = loop.makePromise(of: HTTPResponseCollector.Response.self)
-        let endpoint = self.endpoint
-        let tls = self.tls
-        let timeout = self.timeout
-        // The channel once connected, and whether the request is over (answered, failed or timed out).
-        let attempt = NIOLoopBoundBox<(channel: (any Channel)?, over: Bool)>.makeBoxSendingValue((nil, false), eventLoop: loop)
-        let deadline = loop.scheduleTask(in: TimeAmount(timeout)) {
-            promise.fail(DepthSnapshotError.timedOut(timeout))
-            attempt.value.channel?.close(promise: nil)
-        }
-        promise.futureResult.whenComplete { _ in
-            deadline.cancel()
-            attempt.value.over = true
-        }
         var headers = HTTPHeaders()
-        headers.add(name: "Host", value: endpoint.hostHeader)
         headers.add(name: "User-Agent", value: self.userAgent)
         headers.add(name: "Accept", value: "application/json")
-        headers.add(name: "Connection", value: "close")
         let head = HTTPRequestHead(
             version: .http1_1, method: .GET, uri: "\(self.market.depthPath)?symbol=\(upper)&limit=\(limit)", headers: headers)
-        ClientBootstrap(group: loop)
-            .connectTimeout(TimeAmount(timeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let tls {
-                        try sync.addHandler(
-                            NIOSSLClientHandler(context: tls, serverHostname: endpoint.isIPLiteral ? nil : endpoint.host))
-                    }
-                    try sync.addHTTPClientHandlers()
-                    try sync.addHandler(HTTPResponseCollector(promise: promise, maximumBodyBytes: Self.maximumBodyBytes))
+        return http.send(head, timeout: timeout, maximumBodyBytes: Self.maximumBodyBytes)
+            .flatMapErrorThrowing { error in
+                switch error as? HTTPExchangeError {
+                case .connectionFailed(let why): throw DepthSnapshotError.connectionFailed(why)
+                case .timedOut(let timeout): throw DepthSnapshotError.timedOut(timeout)
+                case .responseTooLarge(let limit): throw DepthSnapshotError.responseTooLarge(limit)
+                case nil: throw error
                 }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
-            .hop(to: loop)
-            .whenComplete { result in
-                switch result {
-                case .failure(let error):
-                    promise.fail(DepthSnapshotError.connectionFailed("\(endpoint.host):\(endpoint.port): \(error)"))
-                case .success(let channel):
-                    attempt.value.channel = channel
-                    if attempt.value.over {
-                        channel.close(promise: nil)
-                        return
-                    }
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                }
+            .flatMapThrowing { response in
+                try Self.interpret(response)
             }
-        return promise.futureResult.flatMapThrowing { response in
-            try Self.interpret(response)
-        }
     }
 
     /// Turns a complete response into a snapshot or the error it stands for.

@@ -1,15 +1,15 @@
 import NIOCore
 import NIOHTTP1
 
-/// Collects one HTTP response (head and whole body, up to a size limit) and completes a promise with it;
+/// Collects one HTTP response for ``OneShotHTTPClient`` (head and whole body, up to a size limit) and completes a promise with it;
 /// any error or an early close fails the promise instead.
-final class HTTPResponseCollector: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+package final class HTTPResponseCollector: ChannelInboundHandler {
+    package typealias InboundIn = HTTPClientResponsePart
 
-    struct Response: Sendable {
-        var head: HTTPResponseHead
-        var body: ByteBuffer
-        var receivedAtNanos: Int64
+    package struct Response: Sendable {
+        package var head: HTTPResponseHead
+        package var body: ByteBuffer
+        package var receivedAtNanos: Int64
     }
 
     private let promise: EventLoopPromise<Response>
@@ -22,7 +22,7 @@ final class HTTPResponseCollector: ChannelInboundHandler {
         self.maximumBodyBytes = maximumBodyBytes
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
@@ -31,7 +31,7 @@ final class HTTPResponseCollector: ChannelInboundHandler {
             guard self.body != nil else { return }
             if self.body!.readableBytes + part.readableBytes > self.maximumBodyBytes {
                 self.body = nil
-                self.promise.fail(DepthSnapshotError.responseTooLarge(self.maximumBodyBytes))
+                self.promise.fail(HTTPExchangeError.responseTooLarge(self.maximumBodyBytes))
                 context.close(promise: nil)
                 return
             }
@@ -45,13 +45,13 @@ final class HTTPResponseCollector: ChannelInboundHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        self.promise.fail(DepthSnapshotError.connectionFailed("the server closed the connection before the response was complete"))
+    package func channelInactive(context: ChannelHandlerContext) {
+        self.promise.fail(HTTPExchangeError.connectionFailed("the server closed the connection before the response was complete"))
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        self.promise.fail(DepthSnapshotError.connectionFailed("\(error)"))
+    package func errorCaught(context: ChannelHandlerContext, error: Error) {
+        self.promise.fail(HTTPExchangeError.connectionFailed("\(error)"))
         context.close(promise: nil)
     }
 }
