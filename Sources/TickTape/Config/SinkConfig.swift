@@ -7,6 +7,7 @@ package struct SinkConfig: Sendable, Equatable {
     /// What the sink writes to, with the target's own settings.
     package enum Target: Sendable, Equatable {
         case postgres(PostgresSinkConfig)
+        case s3(S3SinkConfig)
     }
 
     /// `name`: identifies the sink in logs, metrics and its state directory
@@ -30,6 +31,7 @@ package struct SinkConfig: Sendable, Equatable {
     package var kind: SinkKind {
         switch target {
         case .postgres: .postgres
+        case .s3: .s3
         }
     }
 
@@ -52,7 +54,7 @@ package struct SinkConfig: Sendable, Equatable {
     }
 
     static let commonKeys = ["name", "kind", "captures", "start_at", "batch_size", "batch_interval", "retry_max"]
-    static let keys = commonKeys + PostgresSinkConfig.keys
+    static let keys = commonKeys + PostgresSinkConfig.keys + S3SinkConfig.keys
     static let batchSizeRange = 1...1_000_000
     static let batchIntervalRange = Duration.milliseconds(1)...Duration.seconds(60)
     static let retryMaxRange = Duration.milliseconds(250)...Duration.seconds(3600)
@@ -69,11 +71,15 @@ package struct SinkConfig: Sendable, Equatable {
         }
         guard CaptureConfig.isValidName(name) else { throw reader.invalid("name", nameValue, expected: nameRule) }
         guard let kind = try reader.choice("kind", as: SinkKind.self) else {
-            throw reader.missing("kind", "what the sink writes to: \"postgres\"")
+            throw reader.missing("kind", "what the sink writes to: \"postgres\" or \"s3\"")
         }
         switch kind {
         case .postgres:
+            try reader.checkKeys(Self.commonKeys + PostgresSinkConfig.keys, misplaced: TickTapeConfig.keys)
             self.init(name: name, target: .postgres(try PostgresSinkConfig(reading: reader)))
+        case .s3:
+            try reader.checkKeys(Self.commonKeys + S3SinkConfig.keys, misplaced: TickTapeConfig.keys)
+            self.init(name: name, target: .s3(try S3SinkConfig(reading: reader)))
         }
         if let value = reader.value("captures") {
             let expected = "a list of capture names like [\"btcusdt-book\"]"

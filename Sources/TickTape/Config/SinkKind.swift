@@ -1,7 +1,9 @@
-/// What a `[[sink]]` writes to. Only PostgreSQL exists so far; Kafka, NATS and S3 reuse the same
-/// runtime (cursor, retention hold, metrics) with their own target.
+/// What a `[[sink]]` writes to. Every kind shares the sink runtime's cursor store, retention
+/// hold, backoff and figures: `postgres` loads lines as rows (``SinkRunner``), `s3` archives
+/// whole sealed segments (``S3ArchiveRunner``).
 package enum SinkKind: String, Sendable, Equatable, CaseIterable {
     case postgres
+    case s3
 }
 
 /// Where a new sink (one with no cursor yet) starts reading a capture.

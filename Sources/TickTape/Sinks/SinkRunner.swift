@@ -22,7 +22,7 @@ import Synchronization
 ///
 /// `@unchecked Sendable`: the lanes and the target are touched by the sink thread only
 /// (after ``start()``); what crosses threads is `stopping`, the statistics and the holds.
-package final class SinkRunner: @unchecked Sendable {
+package final class SinkRunner: SinkWorker, @unchecked Sendable {
     package let config: SinkConfig
     private let target: any SinkTarget
     private let logger: Logger
@@ -95,6 +95,8 @@ package final class SinkRunner: @unchecked Sendable {
             tables = Set(pg.tables.keys)
             snapshotInterval = pg.snapshotInterval
             barIntervals = pg.barIntervals
+        case .s3:
+            throw .configuration("an s3 sink archives whole segments (S3ArchiveRunner), not lines")
         }
         for capture in captures where config.takes(capture.name) {
             let cursor = try store.load(capture: capture.name)
@@ -338,6 +340,7 @@ package final class SinkRunner: @unchecked Sendable {
     private var targetDescription: String {
         switch config.target {
         case .postgres(let pg): pg.url.description
+        case .s3(let s3): s3.endpoint.url
         }
     }
 }

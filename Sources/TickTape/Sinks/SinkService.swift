@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// waits for it. The targets' network I/O runs on one event loop of its own, never a capture
 /// loop.
 package final class SinkService: Service, Sendable {
-    package let runners: [SinkRunner]
+    package let runners: [any SinkWorker]
     private let group: MultiThreadedEventLoopGroup?
     private let logger: Logger
 
@@ -25,18 +25,22 @@ package final class SinkService: Service, Sendable {
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
-        var runners: [SinkRunner] = []
+        var runners: [any SinkWorker] = []
         do {
             for sink in config.sinks {
-                let target: any SinkTarget
                 switch sink.target {
                 case .postgres(let pg):
-                    target = PostgresSinkTarget(config: pg, sinkName: sink.name, eventLoop: group.next(), logger: logger)
+                    let target = PostgresSinkTarget(config: pg, sinkName: sink.name, eventLoop: group.next(), logger: logger)
+                    runners.append(
+                        try SinkRunner(
+                            config: sink, captures: config.captures, dataDirectory: config.dataDirectory, target: target,
+                            holds: holds, logger: logger))
+                case .s3(let s3):
+                    runners.append(
+                        try S3ArchiveRunner(
+                            config: sink, s3: s3, captures: config.captures, dataDirectory: config.dataDirectory,
+                            eventLoop: group.next(), holds: holds, logger: logger))
                 }
-                runners.append(
-                    try SinkRunner(
-                        config: sink, captures: config.captures, dataDirectory: config.dataDirectory, target: target,
-                        holds: holds, logger: logger))
             }
         } catch {
             try? group.syncShutdownGracefully()
@@ -68,7 +72,11 @@ package final class SinkService: Service, Sendable {
     /// `sink warehouse: lag 120 msg 0.3s` per sink and capture, or what stops it, for STATUS.
     package func statusSummary() -> String? {
         let parts = statistics.map { s -> String in
-            let lag = "lag \(s.lagMessages.load(ordering: .relaxed)) msg \(Double(s.lagMicros.load(ordering: .relaxed) / 100_000) / 10)s"
+            let seconds = Double(s.lagMicros.load(ordering: .relaxed) / 100_000) / 10
+            let lag = s.segmentsUploaded.load(ordering: .relaxed) > 0 || s.lagSegments.load(ordering: .relaxed) > 0
+                ? "lag \(s.lagSegments.load(ordering: .relaxed)) segments \(seconds)s, \(s.segmentsUploaded.load(ordering: .relaxed)) archived"
+                    + (s.conflicts.load(ordering: .relaxed) > 0 ? ", \(s.conflicts.load(ordering: .relaxed)) CONFLICTS" : "")
+                : "lag \(s.lagMessages.load(ordering: .relaxed)) msg \(seconds)s"
             if !s.connected.load(ordering: .relaxed) {
                 return "SINK \(s.sink) DOWN (\(s.lastError ?? "connecting")), \(lag)"
             }
@@ -91,6 +99,8 @@ extension SinkService {
         var lines: [String] = []
         for sink in sinks {
             switch sink.target {
+            case .s3:
+                lines.append("\(sink.name): an s3 sink has no schema")
             case .postgres(let pg):
                 let target = PostgresSinkTarget(config: pg, sinkName: sink.name, eventLoop: group.next(), logger: logger)
                 try target.connect()

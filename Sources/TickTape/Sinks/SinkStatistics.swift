@@ -28,6 +28,14 @@ package final class SinkStatistics: Sendable {
     package let lagMicros = Atomic<Int>(0)
     /// Whether the target's connection is up.
     package let connected = Atomic<Bool>(false)
+    /// Segments (data and manifest) archived whole (`s3`), and their bytes.
+    package let segmentsUploaded = Atomic<Int>(0)
+    package let bytesUploaded = Atomic<Int>(0)
+    /// Sealed segments not yet archived (`s3`).
+    package let lagSegments = Atomic<Int>(0)
+    /// Segments whose key already held a different object (`s3`): never overwritten, kept
+    /// locally, a ledger entry each.
+    package let conflicts = Atomic<Int>(0)
     /// Rows per second over the last report interval (×1000, as an integer).
     package let rowsPerSecondMilli = Atomic<Int>(0)
     private let state = Mutex<State>(State())

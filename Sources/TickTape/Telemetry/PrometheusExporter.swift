@@ -80,6 +80,10 @@ final class PrometheusExporter: Sendable {
         counter(group, "sink_lost_segments", labels, "segments gone before the sink loaded them (ledger entries)", s.lostSegments.load(ordering: .relaxed))
         gauge(group, "sink_lag_messages", "", labels, "capture lines not yet confirmed by the target (pending + on disk, estimated)", Double(s.lagMessages.load(ordering: .relaxed)))
         gauge(group, "sink_lag", "seconds", labels, "age of the oldest line not yet confirmed (0 when caught up)", Double(s.lagMicros.load(ordering: .relaxed)) / 1e6)
+        counter(group, "sink_segments_uploaded", labels, "sealed segments archived whole with their manifests (s3)", s.segmentsUploaded.load(ordering: .relaxed))
+        counter(group, "sink_uploaded_bytes", labels, "bytes of segment files and manifests archived (s3)", s.bytesUploaded.load(ordering: .relaxed))
+        counter(group, "sink_conflicts", labels, "segments whose key already held a different object, never overwritten (s3; ledger entries)", s.conflicts.load(ordering: .relaxed))
+        gauge(group, "sink_lag_segments", "", labels, "sealed segments not yet archived (s3)", Double(s.lagSegments.load(ordering: .relaxed)))
         gauge(group, "sink_rows_per_second", "", labels, "rows confirmed per second over the last second", Double(s.rowsPerSecondMilli.load(ordering: .relaxed)) / 1000)
         gauge(group, "sink_connected", "", labels, "1 while the target's connection is up", s.connected.load(ordering: .relaxed) ? 1 : 0)
         let delivery = s.deliveryMicros
