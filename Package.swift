@@ -71,7 +71,7 @@ let package = Package(
         // What only the `ticktape` CLI uses (reports, the segment verifier): kept out of the daemon binary.
         .target(
             name: "TickTapeTools",
-            dependencies: ["TickTape", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TickTape", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(
             name: "TickTapeDaemon",

@@ -16,6 +16,11 @@ struct Verify: ParsableCommand {
             stream, the decompressed bytes and their SHA-256, every line `<ns> <frame>`, the record count,
             and per stream the count, first and last id, and ids increasing. Gaps are listed. Segments not
             yet sealed (*.tape.open, or *.tape without a manifest) are listed and do not fail the run.
+
+            s3://BUCKET/PREFIX checks an S3 archive instead: every archived manifest and its data object,
+            downloaded and checked the same way, and data objects without a manifest. The endpoint, region
+            and credentials come from the s3 sink of --config (the one named by --sink), or from --endpoint
+            and --region with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
             """)
 
     @Argument(help: "Segments, manifests or directories.")
@@ -24,7 +29,27 @@ struct Verify: ParsableCommand {
     @Flag(help: "Print only failures and the summary.")
     var quiet = false
 
+    @Option(help: "For s3:// paths: the configuration whose s3 sink gives endpoint, region and credentials.")
+    var config: String?
+
+    @Option(help: "For s3:// paths with --config: the sink's name (default: its only s3 sink).")
+    var sink: String?
+
+    @Option(help: "For s3:// paths without --config: the store's URL (default AWS's for --region).")
+    var endpoint: String?
+
+    @Option(help: "For s3:// paths without --config: the region.")
+    var region = "us-east-1"
+
     func run() throws {
+        if paths.contains(where: { $0.hasPrefix("s3://") }) {
+            guard paths.allSatisfy({ $0.hasPrefix("s3://") }) else {
+                printError("give either s3:// archives or local paths, not both")
+                throw ExitCode(2)
+            }
+            try verifyArchives()
+            return
+        }
         let found = SegmentLocator.find(paths)
         let progress = TerminalProgress()
         var failed = 0
@@ -66,6 +91,56 @@ struct Verify: ParsableCommand {
         )
         if verified == 0 && found.problems.isEmpty {
             printError("no sealed segments found under \(paths.joined(separator: " "))")
+            throw ExitCode(1)
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+extension Verify {
+    /// `s3://bucket/prefix` arguments.
+    func verifyArchives() throws {
+        var failed = 0
+        var verified = 0
+        for path in paths {
+            let rest = path.dropFirst("s3://".count)
+            let bucket = String(rest.prefix { $0 != "/" })
+            let prefix = String(rest.dropFirst(bucket.count).drop { $0 == "/" })
+            var s3: S3SinkConfig
+            if let config {
+                let loaded = try TickTapeConfig.load(path: config)
+                let candidates = loaded.sinks.compactMap { sink -> (String, S3SinkConfig)? in
+                    if case .s3(let s3) = sink.target { return (sink.name, s3) }
+                    return nil
+                }.filter { sink == nil || $0.0 == sink }
+                guard candidates.count == 1 else {
+                    printError(candidates.isEmpty ? "\(config) has no s3 sink\(sink.map { " named \($0)" } ?? "")" : "\(config) has several s3 sinks; name one with --sink")
+                    throw ExitCode(2)
+                }
+                s3 = candidates[0].1
+                s3.bucket = bucket
+            } else {
+                var parsed: RestEndpoint?
+                if let endpoint {
+                    do { parsed = try RestEndpoint.parse(endpoint) } catch {
+                        printError("--endpoint: \(error.message)")
+                        throw ExitCode(2)
+                    }
+                }
+                s3 = S3SinkConfig(bucket: bucket, endpoint: parsed, region: region)
+            }
+            guard S3SinkConfig.isValidBucket(bucket) else {
+                printError("\(path): \(bucket.debugDescription) is not a bucket name")
+                throw ExitCode(2)
+            }
+            let outcome = try S3ArchiveVerifier.verify(config: s3, prefix: prefix)
+            for line in outcome.lines where !quiet || !line.hasPrefix("OK") { print(line) }
+            failed += outcome.failed
+            verified += outcome.verified
+        }
+        print("\(verified) archived segment(s) checked: \(verified - min(failed, verified)) OK, \(failed) failed")
+        if verified == 0 {
+            printError("no archived segments found under \(paths.joined(separator: " "))")
             throw ExitCode(1)
         }
         if failed > 0 { throw ExitCode(1) }
