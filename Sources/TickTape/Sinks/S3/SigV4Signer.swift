@@ -9,9 +9,11 @@ import NIOHTTP1
 /// caller; the algorithm is a page of code, checked in the tests against AWS's published S3
 /// example and against botocore's signer on the same requests.
 ///
-/// Signed: `host`, every `x-amz-*` header, and `content-md5`/`content-type` when present. The
-/// payload is always hashed (`x-amz-content-sha256` = its SHA-256), so the store also checks
-/// that the body is the one that was signed.
+/// Signed: every header present when ``sign(method:path:query:headers:payloadSHA256:nanos:)``
+/// runs (`Host`, the `x-amz-*` ones, `Content-MD5`, `If-None-Match`, …), as botocore does;
+/// ``OneShotHTTPClient`` adds only `Connection` and `Content-Length` afterwards. The payload is
+/// always hashed (`x-amz-content-sha256` = its SHA-256), so a store that checks it (S3 does)
+/// refuses a body other than the signed one.
 package struct SigV4Signer: Sendable {
     package let credentials: S3Credentials
     package let region: String
@@ -38,7 +40,6 @@ package struct SigV4Signer: Sendable {
         var signed: [(String, String)] = []
         for (name, value) in headers {
             let lower = name.lowercased()
-            guard lower == "host" || lower.hasPrefix("x-amz-") || lower == "content-md5" || lower == "content-type" else { continue }
             let trimmed = value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
             if let i = signed.firstIndex(where: { $0.0 == lower }) {
                 signed[i].1 += "," + trimmed
