@@ -44,6 +44,13 @@ if ! python3 -c "import yaml, jsonschema" >/dev/null 2>&1; then
         || python3 -m pip install --quiet --break-system-packages pyyaml jsonschema
 fi
 
+# The S3 sink tests start moto's S3 server (signatures checked) with boto3 as the independent reader.
+if ! python3 -c "import moto.server, flask, boto3" >/dev/null 2>&1; then
+    echo "bootstrap: installing moto[server] for $(command -v python3)"
+    python3 -m pip install --quiet 'moto[server]>=5,<6' 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages 'moto[server]>=5,<6'
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
     for candidate in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
         [ -x "$candidate/swift" ] && export PATH="$candidate:$PATH"

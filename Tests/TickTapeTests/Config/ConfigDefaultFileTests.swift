@@ -85,7 +85,7 @@ extension ConfigDefaultFileTests {
                 lines.append(String(line))
             }
         }
-        #expect(keys == SinkConfig.keys.count - 1)
+        #expect(keys == SinkConfig.commonKeys.count + PostgresSinkConfig.keys.count - 1)
         let config = try TickTapeConfig.parse(lines.joined(separator: "\n"), file: "uncommented.toml")
         let sink = try #require(config.sinks.first)
         let url = try PostgresURL.parse("postgres://ticktape@127.0.0.1:5432/market")

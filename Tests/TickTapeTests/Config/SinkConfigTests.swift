@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func errorsNameTheKeyAndLine() {
-        #expect(error("[[sink]]\nname = \"pg\"\nkind = \"kafka\"\nurl = \"postgres://u@h/d\"").contains("kind must be one of \"postgres\", got \"kafka\""))
+        #expect(error("[[sink]]\nname = \"pg\"\nkind = \"kafka\"\nurl = \"postgres://u@h/d\"").contains("kind must be \"postgres\" or \"s3\", got \"kafka\""))
         #expect(error("[[sink]]\nname = \"pg\"\nkind = \"postgres\"").contains("missing required key url"))
         #expect(error("[[sink]]\nname = \"pg\"\nkind = \"postgres\"\nurl = \"postgres://u@h/d\"\ncaptures = [\"other\"]").contains("not a [[capture]]"))
         #expect(error("[[sink]]\nname = \"pg\"\nkind = \"postgres\"\nurl = \"postgres://u@h/d\"\ntables = { trade = \"t\" }").contains("unknown kind \"trade\""))
