@@ -22,12 +22,12 @@ extension SHA256 {
     }
 }
 
-extension Digest {
-    /// Lowercase hex.
+extension Sequence<UInt8> {
+    /// Lowercase hex (digests, MACs, checksums).
     package var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(Self.byteCount * 2)
+        out.reserveCapacity(underestimatedCount * 2)
         for byte in self {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0f)])

@@ -25,7 +25,9 @@ struct PostgresSinkTests {
     }
 
     /// Starts a simulator replaying `count` synthetic lines `interval` apart, and an engine capturing them.
-    static func startCapture(dir: String, count: Int, interval: Duration, sink: String) async throws -> (
+    static func startCapture(
+        dir: String, count: Int, interval: Duration, sink: String, storage: String = #"flush_interval = "20ms""#
+    ) async throws -> (
         ExchangeSimulator, CaptureEngine, TickTapeConfig
     ) {
         let recording = dir + "/recording.txt"
@@ -35,7 +37,7 @@ struct PostgresSinkTests {
         let simulator = try ExchangeSimulator(configuration: sim)
         let port = try await simulator.start()
         let config = try makeConfig(
-            dataDir: dir + "/data", storage: #"flush_interval = "20ms""#,
+            dataDir: dir + "/data", storage: storage,
             captures: CaptureAgainstSimulatorTests.captureBlock(
                 name: "c", url: "ws://127.0.0.1:\(port)/public/stream?streams=\(MarketRecording.streams)", connections: 1,
                 extra: "books = false\nbars = []") + "\n" + sink)

@@ -31,19 +31,9 @@ struct S3SinkTests {
         defer { s3.stop() }
         let (idEnv, secretEnv) = s3.exportCredentials(prefix: "TT_S3_A")
         let count = 9_000
-        let recording = dir.path + "/recording.txt"
-        try MarketRecording.write(path: recording, count: count, intervalNanos: 1_000_000)
-        var sim = SimulatorConfiguration(source: .recording(path: recording, pace: .original))
-        sim.startWhenConnected = 1
-        let simulator = try ExchangeSimulator(configuration: sim)
-        let port = try await simulator.start()
-        let config = try makeConfig(
-            dataDir: dir.path + "/data", storage: "flush_interval = \"20ms\"\nrotate_size = \"128KiB\"",
-            captures: CaptureAgainstSimulatorTests.captureBlock(
-                name: "c", url: "ws://127.0.0.1:\(port)/public/stream?streams=\(MarketRecording.streams)", connections: 1,
-                extra: "books = false\nbars = []") + "\n" + s3.sinkBlock(idEnv: idEnv, secretEnv: secretEnv))
-        let engine = try CaptureEngine(config: config, logger: testLogger, retentionHolds: RetentionHolds())
-        try await engine.start()
+        let (simulator, engine, config) = try await PostgresSinkTests.startCapture(
+            dir: dir.path, count: count, interval: .milliseconds(1), sink: s3.sinkBlock(idEnv: idEnv, secretEnv: secretEnv),
+            storage: "flush_interval = \"20ms\"\nrotate_size = \"128KiB\"")
         let sinks = try SinkService(config: config, holds: engine.retentionHolds, logger: testLogger)
         sinks.start()
         let stats = try #require(sinks.statistics.first)
@@ -112,7 +102,7 @@ struct S3SinkTests {
         let keys = S3ObjectKeys(prefix: "binance/raw", capture: "c", segment: bases[0], host: "test-host")
         let group = MultiThreadedEventLoopGroup.singleton
         let foreign = Array("not ours".utf8)
-        var direct = S3SinkConfig(bucket: s3.bucket, endpoint: try RestEndpoint.parse(s3.direct))
+        let direct = S3SinkConfig(bucket: s3.bucket, endpoint: try RestEndpoint.parse(s3.direct))
         let client = try S3Client(
             config: direct, credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey),
             eventLoop: group.next())
@@ -147,8 +137,6 @@ struct S3SinkTests {
         #expect(ledger.contains("\"conflict\"") && ledger.contains(bases[0]))
         let second = S3ObjectKeys(prefix: "binance/raw", capture: "c", segment: bases[1], host: "test-host")
         #expect(try client.head(key: second.manifest) != nil)
-        _ = direct
-        direct.prefix = ""
     }
 
     @Test func aMultipartUploadResumesAfterARestartWithoutADuplicateOrACorruptObject() async throws {

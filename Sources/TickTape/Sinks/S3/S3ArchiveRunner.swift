@@ -5,6 +5,7 @@ import Crypto
 import Dispatch
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// One `kind = "s3"` sink: archives every sealed segment of its captures, data first and
@@ -297,7 +298,7 @@ package final class S3ArchiveRunner: SinkWorker, @unchecked Sendable {
         let manifest: SegmentManifest
         do {
             manifestBytes = try DurableFile.readAll(base + SegmentName.manifestSuffix)
-            manifest = try SegmentManifest.read(path: base + SegmentName.manifestSuffix)
+            manifest = try SegmentManifest(parsing: String(decoding: manifestBytes, as: UTF8.self))
         } catch {
             if DurableFile.status(base + SegmentName.manifestSuffix) == nil { throw .vanished }
             throw .local("manifest unreadable: \(error)")
@@ -319,7 +320,7 @@ package final class S3ArchiveRunner: SinkWorker, @unchecked Sendable {
                 throw DurableFile.status(base + SegmentName.sealedSuffix) == nil ? .vanished : .local("\(error)")
             }
             let sha = Array(SHA256.hash(data: data))
-            guard S3Client.hex(sha) == manifest.sha256 else { throw .local("SHA-256 of the data file differs from its manifest") }
+            guard sha.hex == manifest.sha256 else { throw .local("SHA-256 of the data file differs from its manifest") }
             try putOnce(key: keys.data, bytes: data, sha256: sha, metadata: metadata, client: client)
         } else {
             try putMultipart(key: keys.data, path: base + SegmentName.sealedSuffix, size: status.size, manifest: manifest, segment: segment, lane: lane, metadata: metadata, client: client)
@@ -331,7 +332,7 @@ package final class S3ArchiveRunner: SinkWorker, @unchecked Sendable {
     /// One PUT that never overwrites; an existing identical object counts as done.
     private func putOnce(key: String, bytes: [UInt8], sha256: [UInt8], metadata: [(String, String)], client: S3Client) throws(UploadFailure) {
         let md5 = Array(Insecure.MD5.hash(data: bytes))
-        let expected = "\"" + S3Client.hex(md5) + "\""
+        let expected = "\"" + md5.hex + "\""
         do {
             let answer = try client.putNew(key: key, body: ByteBuffer(bytes: bytes), sha256: sha256, md5: md5, extra: metadata)
             if checksETag, let etag = answer.headers.first(name: "ETag"), etag != expected {
@@ -348,21 +349,20 @@ package final class S3ArchiveRunner: SinkWorker, @unchecked Sendable {
 
     /// After a 412: the key exists. Done if it holds what we would have written.
     private func sameObject(key: String, expectedETag: String, client: S3Client) throws(UploadFailure) {
-        let headers: HTTPHeadersLike?
+        let stored: HTTPHeaders?
         do {
-            headers = try client.head(key: key).map { HTTPHeadersLike(etag: $0.first(name: "ETag")) }
+            stored = try client.head(key: key)
         } catch {
             throw .store(error)
         }
-        guard let headers else { throw .store(S3Error(status: 412, code: "PreconditionFailed", message: "key exists but HEAD finds none", request: "HEAD \(key)")) }
-        if headers.etag == expectedETag || !checksETag {
+        guard let stored else { throw .store(S3Error(status: 412, code: "PreconditionFailed", message: "key exists but HEAD finds none", request: "HEAD \(key)")) }
+        let etag = stored.first(name: "ETag")
+        if etag == expectedETag || !checksETag {
             logger.info("sink: object already archived (an earlier attempt's answer was lost)", metadata: ["key": "\(key)"])
             return
         }
-        throw .conflict("\(key) holds ETag \(headers.etag ?? "none"), ours is \(expectedETag)")
+        throw .conflict("\(key) holds ETag \(etag ?? "none"), ours is \(expectedETag)")
     }
-
-    private struct HTTPHeadersLike { var etag: String? }
 
     /// ETags are MD5s unless SSE-KMS encrypts the object.
     private var checksETag: Bool {
@@ -436,7 +436,7 @@ package final class S3ArchiveRunner: SinkWorker, @unchecked Sendable {
             } catch {
                 throw .store(error)
             }
-            if checksETag, etag != "\"" + S3Client.hex(md5) + "\"" {
+            if checksETag, etag != "\"" + md5.hex + "\"" {
                 throw .store(S3Error(status: 200, code: "BadDigest", message: "part \(number): the store's ETag \(etag) is not the part's MD5", request: "PUT \(key) part"))
             }
             upload.parts.append(.init(number: number, etag: etag, sha256: S3Client.base64(sha)))
@@ -446,7 +446,7 @@ package final class S3ArchiveRunner: SinkWorker, @unchecked Sendable {
             try? client.abortMultipart(key: key, uploadID: upload.uploadID)
             throw .local("SHA-256 of the data file differs from its manifest")
         }
-        let expected = "\"" + S3Client.hex(Array(Insecure.MD5.hash(data: partMD5s))) + "-\(count)\""
+        let expected = "\"" + Insecure.MD5.hash(data: partMD5s).hex + "-\(count)\""
         do {
             let etag = try client.completeMultipart(key: key, uploadID: upload.uploadID, parts: upload.parts)
             if checksETag, !etag.isEmpty, etag != expected {

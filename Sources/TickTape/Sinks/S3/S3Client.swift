@@ -55,7 +55,7 @@ package final class S3Client: Sendable {
         headers.add(name: "x-amz-sdk-checksum-algorithm", value: "SHA256")
         headers.add(name: "Content-MD5", value: Self.base64(md5))
         for (name, value) in extra { headers.add(name: name, value: value) }
-        return try send(.PUT, key: key, headers: headers, body: body, payloadSHA256: Self.hex(sha256))
+        return try send(.PUT, key: key, headers: headers, body: body, payloadSHA256: sha256.hex)
     }
 
     /// `HEAD key` with the stored checksum asked for; nil when there is no such object.
@@ -117,7 +117,7 @@ package final class S3Client: Sendable {
         headers.add(name: "Content-MD5", value: Self.base64(md5))
         let answer = try send(
             .PUT, key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadID)], headers: headers, body: body,
-            payloadSHA256: Self.hex(sha256))
+            payloadSHA256: sha256.hex)
         guard let etag = answer.headers.first(name: "ETag") else {
             throw S3Error(status: answer.status, code: "MalformedAnswer", message: "no ETag for part \(number)", request: "PUT \(key) part")
         }
@@ -257,13 +257,6 @@ package final class S3Client: Sendable {
             let n = Int(bytes[i]) << 16 | Int(bytes[i + 1]) << 8
             out += [table[n >> 18], table[(n >> 12) & 63], table[(n >> 6) & 63], UInt8(ascii: "=")]
         }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    package static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes { out += [digits[Int(b >> 4)], digits[Int(b & 15)]] }
         return String(decoding: out, as: UTF8.self)
     }
 }

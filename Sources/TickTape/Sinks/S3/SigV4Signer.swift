@@ -70,7 +70,7 @@ package struct SigV4Signer: Sendable {
         }
         var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
         for part in [day, region, service, "aws4_request"] { key = hmac(key, part) }
-        return S3Client.hex(Array(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key)))
+        return HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hex
     }
 
     /// `20130524T000000Z`.
